@@ -1,0 +1,1 @@
+"""Term lexicons (data files, reviewed like code). See docs/lexicons.md for the format."""

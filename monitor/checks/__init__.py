@@ -1,0 +1,1 @@
+"""Checks: one module per family, each a pure function returning a list of Finding."""

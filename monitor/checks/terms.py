@@ -1,0 +1,107 @@
+"""Term check: lexicon hits → findings, with the date and context rules of RULES.md §6.
+
+Pure: the Matcher (automaton + jieba) is built once by the caller and passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ..finding import Finding, make_context
+from ..lexicon import Hit, LexiconEntry, Matcher
+from .privacy import redact
+
+# A sentence ends at these; `unless` words are looked for inside the hit's sentence.
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_SENTENCE_REACH = 80
+# 原 as in 原县国土资源局 — but not the 原 of 原则/原因/原来/原本/原有/原始/原告/原文/原件.
+_FORMER = "原"
+_NOT_FORMER_NEXT = set("则因来本有始告文件定计")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_PREFIX_REACH = 6
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    lo = start
+    floor = max(0, start - _SENTENCE_REACH)
+    while lo > floor and not _SENTENCE_END.match(text, lo - 1):
+        lo -= 1
+    m = _SENTENCE_END.search(text, end, min(len(text), end + _SENTENCE_REACH))
+    hi = m.start() if m else min(len(text), end + _SENTENCE_REACH)
+    return text[lo:hi]
+
+
+def _after_former(text: str, start: int) -> bool:
+    """A 原 among the Han characters just before the hit: 原县国土资源局, 原示例县扶贫办."""
+    i = start
+    floor = max(0, start - _PREFIX_REACH)
+    while i > floor and _HAN.match(text, i - 1):
+        i -= 1
+        if text[i] == _FORMER and (i + 1 >= start or text[i + 1] not in _NOT_FORMER_NEXT):
+            return True
+    return False
+
+
+def _inside_title(text: str, start: int) -> bool:
+    """Inside an open 《…》 on the same line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    opened = text.rfind("《", line_start, start)
+    return opened >= 0 and text.find("》", opened, start) < 0
+
+
+def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None) -> tuple[bool, str, str | None]:
+    """(keep?, severity, extra note) for one hit."""
+    severity = entry.severity
+    extra = None
+    if entry.unless:
+        sentence = _sentence(text, hit.start, hit.end)
+        if any(word in sentence for word in entry.unless):
+            return False, severity, None
+    if entry.since or entry.until:
+        if _after_former(text, hit.start) or _inside_title(text, hit.start):
+            return False, severity, None
+        if published is None:
+            severity = "minor" if severity in ("veto", "major") else severity
+            extra = "页面发布日期未知，请人工确认"
+        elif (entry.since and published < entry.since) or (entry.until and published >= entry.until):
+            return False, severity, None
+    return True, severity, extra
+
+
+def check_terms(text: str, matcher: Matcher, published: date | None = None) -> list[Finding]:
+    """Lexicon findings in `text`; offsets are into `text` as given.
+
+    `published` is the page's publication date: outdated names are only wrong on pages
+    published on or after the change; without a date they are at most `minor`.
+    One finding per term per text (the first occurrence), so a page repeating an error
+    is one problem to fix, not ten.
+    """
+    hits, _ = matcher.find(text)
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for hit in hits:
+        entry = hit.entry
+        keep, severity, extra = _judge(entry, text, hit, published)
+        if not keep or (entry.rule, entry.term) in seen:
+            continue
+        seen.add((entry.rule, entry.term))
+        context, c_start, c_end = make_context(text, hit.start, hit.end)
+        note = entry.note
+        if extra:
+            note = f"{note}（{extra}）" if note else extra
+        findings.append(Finding(
+            rule=entry.rule,
+            category=entry.category,
+            severity=severity,
+            text=text[hit.start:hit.end],
+            suggestion=entry.suggestion,
+            context=redact(context),
+            start=hit.start,
+            end=hit.end,
+            context_start=c_start,
+            context_end=c_end,
+            note=note,
+            key=entry.term,
+        ))
+    return findings

@@ -1,0 +1,258 @@
+"""`govmon` command line: thin click commands over the library.
+
+Output for people is Simplified Chinese. Machine output (--format json) goes to stdout,
+progress and messages to stderr. Exit code 2 means a usage, config or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import ConfigError, load_config
+from .lexicon import LexiconError
+
+
+class GovmonGroup(click.Group):
+    """Turns configuration and lexicon errors into one clear message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, LexiconError) as exc:
+            click.echo(f"错误：{exc}", err=True)
+            ctx.exit(2)
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"应为 YYYY-MM-DD 格式的日期，实际为 {value!r}") from None
+
+
+def _today(config: Any) -> date:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(config.timezone)).date()
+
+
+config_option = click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
+                             default="monitor.yaml", show_default=True, help="配置文件 monitor.yaml 的路径")
+
+
+@click.group(cls=GovmonGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="govmon")
+def main() -> None:
+    """govmon：政府网站与政务新媒体合规监测。"""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default="monitor.yaml")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+def init(path: Path, force: bool) -> None:
+    """写出一份带注释的示例配置文件。
+
+    Example:
+
+        govmon init monitor.yaml
+    """
+    from .config import example_config
+
+    if path.exists() and not force:
+        click.echo(f"错误：{path} 已存在；如需覆盖请加 --force", err=True)
+        sys.exit(2)
+    path.write_text(example_config(), encoding="utf-8")
+    click.echo(f"已生成示例配置：{path}")
+
+
+@main.command()
+@config_option
+@click.option("--site", "site_ids", multiple=True, help="只扫描指定站点（可重复）")
+@click.option("--as-of", "as_of", callback=_date, help="以此日期作为“今天”（YYYY-MM-DD），用于日期相关规则")
+@click.option("--no-report", is_flag=True, help="扫描后不生成报告")
+@click.option("--timeout", type=float, default=None, help="单个站点抓取的最长秒数（默认 6 小时）")
+def scan(config_path: Path, site_ids: tuple[str, ...], as_of: date | None, no_report: bool,
+         timeout: float | None) -> None:
+    """抓取并检查配置中的站点，保存结果并生成整改清单。
+
+    每个站点在独立的子进程中抓取；某个站点无法访问时记录为失败，其他站点照常扫描。
+    退出码：0 全部完成；1 有站点扫描失败；2 配置或参数错误。
+
+    Example:
+
+        govmon scan --config monitor.yaml --site portal --as-of 2026-11-22
+    """
+    from .progress import scan_with_progress
+    from .scanning import DEFAULT_CRAWL_TIMEOUT
+    from .store import Store
+
+    config = load_config(config_path)
+    sites = [config.site(s) for s in site_ids] if site_ids else list(config.sites)
+    if not sites:
+        raise ConfigError(config_path, ["sites：没有配置任何站点"])
+    store = Store(config.database_url)
+    try:
+        results = scan_with_progress(config, store, sites, as_of or _today(config), timeout or DEFAULT_CRAWL_TIMEOUT)
+        if not no_report:
+            from .report import build_report
+
+            report = build_report(config, store, generated=_today(config))
+            click.echo(f"报告：{report.index}")
+    finally:
+        store.close()
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--site", help="只列出该站点的问题")
+@click.option("--department", help="只列出该责任单位的问题")
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(["new", "open", "reopened", "fixed", "ignored"]),
+              help="按状态筛选（可重复；默认：待整改，即 new/open/reopened）")
+@click.option("--category", help="按问题类型筛选，例如 privacy")
+def findings(config_path: Path, fmt: str, site: str | None, department: str | None,
+             statuses: tuple[str, ...], category: str | None) -> None:
+    """列出最近一次扫描中的问题（默认只列待整改的）。
+
+    Example:
+
+        govmon findings --config monitor.yaml --format json
+    """
+    from .finding import CATEGORIES, SEVERITIES, STATUSES
+    from .store import OPEN_STATUSES, Store
+
+    config = load_config(config_path)
+    store = Store(config.database_url)
+    try:
+        scans = store.latest_scans([s.id for s in config.sites])
+        rows = store.findings(scan_ids=[s.id for s in scans], statuses=statuses or OPEN_STATUSES,
+                              site=site, department=department, category=category)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([f.to_dict() for f in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("没有符合条件的问题。")
+        return
+    for f in rows:
+        click.echo(f"[{f.id}] {SEVERITIES[f.severity]} {CATEGORIES[f.category]}：{f.text}"
+                   f"{' → ' + f.suggestion if f.suggestion else ''}（{STATUSES.get(f.status or '', f.status)}）\n"
+                   f"     {f.url}")
+
+
+@main.command()
+@config_option
+def report(config_path: Path) -> None:
+    """根据最近一次扫描生成汇总页和各部门整改清单。
+
+    Example:
+
+        govmon report --config monitor.yaml
+    """
+    from .report import build_report
+    from .store import Store
+
+    config = load_config(config_path)
+    store = Store(config.database_url)
+    try:
+        result = build_report(config, store, generated=_today(config))
+    finally:
+        store.close()
+    click.echo(f"汇总：{result.index}")
+    for dept, path in result.departments.items():
+        click.echo(f"整改清单（{dept}）：{path}")
+
+
+@main.command()
+@config_option
+@click.argument("finding_id", type=int)
+@click.option("--reason", required=True, help="忽略的理由（例如：误报，引用的是历史文件标题）")
+@click.option("--by", "by", default=None, help="操作人")
+def ignore(config_path: Path, finding_id: int, reason: str, by: str | None) -> None:
+    """把一个问题标记为误报（已忽略），以后的报告不再列出。
+
+    Example:
+
+        govmon ignore 42 --reason "历史文件标题，无需修改" --config monitor.yaml
+    """
+    from .store import Store
+
+    config = load_config(config_path)
+    store = Store(config.database_url)
+    try:
+        finding = store.ignore(finding_id, reason, by)
+    except KeyError:
+        click.echo(f"错误：没有编号为 {finding_id} 的问题", err=True)
+        sys.exit(2)
+    finally:
+        store.close()
+    click.echo(f"已忽略问题 {finding.id}：{finding.text}")
+
+
+@main.command("check-text")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--published", callback=_date, help="文稿的发布日期（YYYY-MM-DD），用于判断过时表述")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lexicons", "lexicon_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="附加词库目录（可重复）")
+def check_text(files: tuple[Path, ...], published: date | None, fmt: str, lexicon_dirs: tuple[Path, ...]) -> None:
+    """发布前检查文稿或保存的网页（.txt .html）。
+
+    退出码：0 未发现问题；1 发现问题；2 用法或文件错误。
+
+    Example:
+
+        govmon check-text 通知.txt --published 2026-11-22
+    """
+    from .textcheck import TextCheckError, check_file, format_text
+    from .lexicon import Matcher, default_lexicon_dir
+
+    try:
+        dirs = [default_lexicon_dir(), *lexicon_dirs] if lexicon_dirs else None
+        matcher = Matcher.from_dirs(dirs)
+        results = [check_file(path, matcher, published) for path in files]
+    except TextCheckError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(2)
+    total = sum(len(r.findings) for r in results)
+    if fmt == "json":
+        click.echo(json.dumps([dict(f.to_dict(), file=str(r.path)) for r in results for f in r.findings],
+                              ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            click.echo(format_text(r, color=sys.stdout.isatty()))
+        click.echo(f"共发现 {total} 个问题。" if total else "未发现问题。")
+    sys.exit(1 if total else 0)
+
+
+@main.command()
+@click.option("--dir", "out_dir", type=click.Path(path_type=Path), default="govmon-demo", show_default=True,
+              help="演示的工作目录（每次运行前清空）")
+@click.option("--serve", is_flag=True, help="扫描结束后继续提供演示网站，按 Ctrl+C 退出")
+def demo(out_dir: Path, serve: bool) -> None:
+    """在本机（127.0.0.1）启动示例县政府网站，扫描并生成整改清单。
+
+    Example:
+
+        govmon demo
+    """
+    from .demo import run_demo
+
+    sys.exit(run_demo(out_dir, keep_serving=serve))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,336 @@
+"""monitor.yaml: schema, loading and clear errors that name the file and the key.
+
+Every per-site and per-office default lives here, once; docs/configuration.md documents
+each key (a test checks that every key is documented).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ColumnKind = Literal["news", "notice", "policy", "personnel", "plan", "other"]
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the file."""
+
+    def __init__(self, path: Path | str | None, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        where = f"配置文件 {path} " if path else "配置"
+        lines = [f"{where}有误："] + [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError("应为由字母、数字、-、_、. 组成的标识（不含空格和中文），例如 portal")
+    return value
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"应为以 http:// 或 https:// 开头的完整网址，实际为 {value!r}")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Department(_Model):
+    id: str
+    name: str
+    email: list[str] = Field(default_factory=list)
+
+    _id = field_validator("id")(_check_id)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("email")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", address):
+                raise ValueError(f"应为电子邮件地址，实际为 {address!r}")
+        return value
+
+
+class Column(_Model):
+    name: str
+    url: str
+    kind: ColumnKind | None = None
+    department: str | None = None
+
+    _url = field_validator("url")(_check_http_url)
+
+
+class Site(_Model):
+    id: str
+    name: str
+    url: str
+    department: str
+    max_pages: int = Field(5000, ge=1)
+    max_depth: int = Field(8, ge=0)
+    paths: dict[str, str] = Field(default_factory=dict)
+    columns: list[Column] = Field(default_factory=list)
+
+    _id = field_validator("id")(_check_id)
+    _url = field_validator("url")(_check_http_url)
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: dict[str, str]) -> dict[str, str]:
+        for prefix in value:
+            if not prefix.startswith("/"):
+                raise ValueError(f"路径前缀应以 / 开头，实际为 {prefix!r}")
+        return value
+
+
+class Account(_Model):
+    id: str
+    platform: Literal["wechat", "weibo", "douyin", "toutiao", "kuaishou", "bilibili", "other"]
+    name: str
+    feed: str | None = None
+    department: str
+
+    _id = field_validator("id")(_check_id)
+
+
+class Schedule(_Model):
+    scan: str = "0 2 * * *"
+
+    @field_validator("scan")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"应为 crontab 表达式（分 时 日 月 周），例如 \"0 2 * * *\"：{exc}") from None
+        return value
+
+
+class Smtp(_Model):
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    username: str | None = None
+    password_env: str = "GOVMON_SMTP_PASSWORD"
+    sender: str
+
+    @model_validator(mode="after")
+    def _tls(self) -> "Smtp":
+        if self.ssl and self.starttls:
+            raise ValueError("ssl 与 starttls 只能启用其一")
+        return self
+
+
+class Config(_Model):
+    timezone: str = "Asia/Shanghai"
+    database: str = "sqlite:///govmon.db"
+    reports_dir: str = "reports"
+    log_dir: str = "logs"
+    lexicons: list[str] = Field(default_factory=list)
+    departments: list[Department] = Field(min_length=1)
+    sites: list[Site] = Field(default_factory=list)
+    accounts: list[Account] = Field(default_factory=list)
+    schedule: Schedule = Field(default_factory=Schedule)
+    smtp: Smtp | None = None
+
+    # where the file was read from; relative paths are relative to its folder
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知的时区 {value!r}，例如 Asia/Shanghai") from None
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError(f"应为 SQLAlchemy 数据库地址，例如 sqlite:///govmon.db，实际为 {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> "Config":
+        problems = []
+        dept_ids = [d.id for d in self.departments]
+        for kind, ids in (("departments", dept_ids), ("sites", [s.id for s in self.sites]),
+                          ("accounts", [a.id for a in self.accounts])):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                problems.append(f"{kind}：id 重复：{', '.join(dupes)}")
+        known = set(dept_ids)
+
+        def ref(where: str, dept: str | None) -> None:
+            if dept is not None and dept not in known:
+                problems.append(f"{where}：未定义的部门 {dept!r}（应为 departments 中的 id：{', '.join(dept_ids)}）")
+
+        for i, site in enumerate(self.sites):
+            ref(f"sites[{i}].department", site.department)
+            for prefix, dept in site.paths.items():
+                ref(f"sites[{i}].paths.{prefix}", dept)
+            for j, column in enumerate(site.columns):
+                ref(f"sites[{i}].columns[{j}].department", column.department)
+        for i, account in enumerate(self.accounts):
+            ref(f"accounts[{i}].department", account.department)
+        if problems:
+            raise ValueError("；".join(problems))
+        return self
+
+    # ---- helpers used by the rest of the system
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made relative to the config file."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+                and not Path(url.database).is_absolute():
+            url = url.set(database=str(self.resolve(url.database)))
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def reports_path(self) -> Path:
+        return self.resolve(self.reports_dir)
+
+    @property
+    def log_path(self) -> Path:
+        return self.resolve(self.log_dir)
+
+    @property
+    def lexicon_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.lexicons]
+
+    def site(self, site_id: str) -> Site:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        known = ", ".join(s.id for s in self.sites) or "（无）"
+        raise ConfigError(self.source, [f"sites：没有 id 为 {site_id!r} 的站点（已配置：{known}）"])
+
+    def department(self, dept_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == dept_id), None)
+
+
+# --------------------------------------------------------------------------- errors
+
+_TYPE_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "未知的配置项（请检查拼写）",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表（YAML 中以 - 开头的各项）",
+    "dict_type": "应为键值映射",
+    "model_type": "应为键值映射",
+    "too_short": "至少需要一项",
+}
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "（顶层）"
+
+
+def _explain(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+    elif kind == "literal_error":
+        message = f"应为以下之一：{ctx.get('expected', '')}"
+    elif kind in ("greater_than_equal", "greater_than"):
+        message = f"应不小于 {ctx.get('ge', ctx.get('gt'))}"
+    elif kind in ("less_than_equal", "less_than"):
+        message = f"应不大于 {ctx.get('le', ctx.get('lt'))}"
+    else:
+        message = _TYPE_MESSAGES.get(kind, error["msg"])
+    if kind not in ("missing", "value_error") and "input" in error and not isinstance(error["input"], (dict, list)):
+        message += f"，实际为 {error['input']!r}"
+    return message
+
+
+def validate(data: Any, path: Path | str | None = None) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(path, ["文件内容应为 YAML 键值映射（例如 timezone: Asia/Shanghai），可用 govmon init 生成示例"])
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if p not in ("function-after", "function-before"))
+            if not loc and error["type"] == "value_error":  # cross-key checks name their keys
+                problems.extend(_explain(error).split("；"))
+            else:
+                problems.append(f"{_loc(loc)}：{_explain(error)}")
+        raise ConfigError(path, problems) from None
+    if path is not None:
+        config.source = Path(path)
+        config.base_dir = Path(path).resolve().parent
+    return config
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate monitor.yaml. Raises ConfigError with a message for people."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, ["文件不存在；可用 govmon init 生成示例配置"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, ["文件应以 UTF-8 编码保存"]) from None
+    except OSError as exc:
+        raise ConfigError(path, [f"无法读取：{exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "某处"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, [f"YAML 语法错误（{where}）：{problem}"]) from None
+    return validate(data, path)
+
+
+def example_config() -> str:
+    """The commented example written by `govmon init`."""
+    return resources.files("monitor").joinpath("monitor.example.yaml").read_text(encoding="utf-8")

@@ -1,0 +1,1 @@
+"""HTML → text blocks, dates, gov meta tags, links and attachments. Pure functions, no I/O."""

@@ -1,0 +1,46 @@
+"""Items yielded by the spiders, read through itemadapter.ItemAdapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass
+class LinkItem:
+    """A link found on a page."""
+
+    url: str  # absolute, canonicalised
+    text: str = ""
+    kind: str = "page"  # page | attachment | image | external | other
+    extension: str | None = None  # for attachments: pdf, docx, xlsx, …
+
+
+@dataclass
+class PageItem:
+    """One fetched HTML page, extracted. The spider yields one per page."""
+
+    url: str
+    status: int
+    title: str = ""
+    meta: dict[str, str] = field(default_factory=dict)  # gov meta tags: SiteName, PubDate, …
+    published: date | None = None
+    published_source: str | None = None  # meta | visible | url
+    main_text: str = ""  # the page's own content
+    chrome_blocks: list[str] = field(default_factory=list)  # nav/header/footer text blocks
+    links: list[LinkItem] = field(default_factory=list)
+    attachments: list[LinkItem] = field(default_factory=list)
+    depth: int = 0
+    referer: str | None = None
+    encoding: str | None = None
+    content_type: str | None = None
+    error: str | None = None  # set when the page could not be fetched or parsed
+    # filled by the check pipeline
+    column: str | None = None  # configured column name, else the ColumnName meta tag
+    department: str | None = None  # 责任单位 id
+    findings: list[Any] = field(default_factory=list)
+
+    @property
+    def column_name(self) -> str | None:
+        return self.meta.get("ColumnName") or None

@@ -1,0 +1,322 @@
+"""Lexicons → one Aho-Corasick automaton over normalised text, with jieba boundary checks.
+
+The lexicon files (``lexicons/*.tsv``, format in docs/lexicons.md) are read once; the
+automaton is built once and cached on disk, keyed by a digest of the files, so a changed
+lexicon rebuilds it. Matching runs over *normalised* text (NFKC full/half width,
+zero-width characters and spaces or symbols inserted between Han characters removed)
+and every hit is mapped back to offsets in the text as given.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import functools
+import hashlib
+import logging
+import os
+import pickle
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import ahocorasick
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("term", "category", "severity", "suggestion", "since", "until", "unless", "note", "source")
+ALLOW = "allow"
+# Bump when the pickled structure changes, so old caches are not loaded.
+CACHE_FORMAT = 1
+
+
+class LexiconError(ValueError):
+    """A lexicon file that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    term: str
+    category: str
+    severity: str
+    suggestion: str | None
+    since: date | None
+    until: date | None
+    unless: tuple[str, ...]
+    note: str | None
+    source: str | None
+    rule: str
+    file: str
+    line: int
+
+    @property
+    def is_allow(self) -> bool:
+        return self.category == ALLOW
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A candidate match: offsets in the original text, and in the normalised text."""
+
+    start: int
+    end: int
+    norm_start: int
+    norm_end: int
+    entry: LexiconEntry
+
+
+# --------------------------------------------------------------------------- loading
+
+def default_lexicon_dir() -> Path:
+    return Path(str(resources.files("lexicons")))
+
+
+def lexicon_files(dirs: Iterable[Path | str]) -> list[Path]:
+    files: list[Path] = []
+    for d in dirs:
+        d = Path(d)
+        if d.is_file():
+            files.append(d)
+        elif d.is_dir():
+            files.extend(sorted(d.glob("*.tsv")))
+        else:
+            raise LexiconError(f"词库路径不存在：{d}")
+    return files
+
+
+def _parse_date(value: str, path: Path, line: int, column: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise LexiconError(f"{path}:{line}: {column} 应为 YYYY-MM-DD 格式的日期，实际为 {value!r}") from None
+
+
+def load_entries(files: Iterable[Path]) -> list[LexiconEntry]:
+    """Read lexicon TSV files. Raises LexiconError naming file and line on bad data."""
+    from .finding import CATEGORIES, SEVERITIES
+
+    entries: list[LexiconEntry] = []
+    for path in files:
+        rule = path.stem.replace("_", "-")
+        with open(path, encoding="utf-8", newline="") as fh:
+            lines = [(n, raw) for n, raw in enumerate(fh, start=1) if raw.strip() and not raw.startswith("#")]
+        if not lines:
+            continue
+        header = lines[0][1].rstrip("\r\n").split("\t")
+        if tuple(header[: len(COLUMNS)]) != COLUMNS:
+            raise LexiconError(f"{path}:{lines[0][0]}: 表头应为 {' '.join(COLUMNS)}（以制表符分隔）")
+        for n, raw in lines[1:]:
+            cells = next(csv.reader([raw.rstrip("\r\n")], delimiter="\t", quoting=csv.QUOTE_NONE))
+            cells += [""] * (len(COLUMNS) - len(cells))
+            row = dict(zip(COLUMNS, (c.strip() for c in cells)))
+            if not row["term"]:
+                raise LexiconError(f"{path}:{n}: term 不能为空")
+            if row["category"] != ALLOW and row["category"] not in CATEGORIES:
+                raise LexiconError(f"{path}:{n}: 未知的 category {row['category']!r}")
+            if row["category"] != ALLOW and row["severity"] not in SEVERITIES:
+                raise LexiconError(f"{path}:{n}: 未知的 severity {row['severity']!r}，应为 {'/'.join(SEVERITIES)}")
+            entries.append(LexiconEntry(
+                term=row["term"],
+                category=row["category"],
+                severity=row["severity"] or ALLOW,
+                suggestion=row["suggestion"] or None,
+                since=_parse_date(row["since"], path, n, "since"),
+                until=_parse_date(row["until"], path, n, "until"),
+                unless=tuple(w for w in row["unless"].split("|") if w),
+                note=row["note"] or None,
+                source=row["source"] or None,
+                rule=rule,
+                file=path.name,
+                line=n,
+            ))
+    return entries
+
+
+# --------------------------------------------------------------------------- normalising
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Zero-width characters anywhere, and up to two spaces/symbols inserted between Han characters.
+_DELETABLE = re.compile(
+    rf"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+"
+    rf"|(?<=[{_HAN}])[ \u00a0·•・_*]{{1,2}}(?=[{_HAN}\u200b-\u200f\u2060-\u2064\ufeff\u00ad])"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _nfkc_table() -> dict[int, str]:
+    """Every BMP character whose NFKC form is one different character (full/half width,
+    compatibility ideographs, Kangxi radicals…). One-to-one, so offsets don't move."""
+    table: dict[int, str] = {}
+    for cp in range(0x80, 0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        norm = unicodedata.normalize("NFKC", ch)
+        if len(norm) == 1 and norm != ch:
+            table[cp] = norm
+    table[0x3000] = " "
+    return table
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalised text plus the map back to offsets in the original text."""
+
+    text: str
+    _starts: tuple[int, ...]  # index in `text` where each kept segment starts
+    _origins: tuple[int, ...]  # index in the original where that segment starts
+
+    def to_original(self, i: int) -> int:
+        k = bisect.bisect_right(self._starts, i) - 1
+        return self._origins[k] + (i - self._starts[k])
+
+    def span_to_original(self, start: int, end: int) -> tuple[int, int]:
+        return self.to_original(start), self.to_original(end - 1) + 1
+
+
+def normalize(text: str) -> Normalized:
+    translated = text.translate(_nfkc_table())
+    starts, origins, parts = [0], [0], []
+    pos = 0
+    for m in _DELETABLE.finditer(translated):
+        parts.append(translated[pos:m.start()])
+        pos = m.end()
+        starts.append(starts[-1] + len(parts[-1]))
+        origins.append(pos)
+    if not parts:
+        return Normalized(translated, (0,), (0,))
+    parts.append(translated[pos:])
+    return Normalized("".join(parts), tuple(starts), tuple(origins))
+
+
+# --------------------------------------------------------------------------- matcher
+
+def _digest(files: list[Path]) -> str:
+    h = hashlib.sha256(f"govmon-automaton-{CACHE_FORMAT}".encode())
+    for path in files:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "govmon"
+
+
+class Matcher:
+    """All lexicon entries in one automaton; jieba confirms word boundaries around hits."""
+
+    #: characters of context either side of a hit handed to jieba
+    BOUNDARY_WINDOW = 8
+
+    def __init__(self, entries: list[LexiconEntry], automaton: ahocorasick.Automaton | None = None,
+                 digest: str | None = None) -> None:
+        self.entries = entries
+        self.digest = digest
+        self.automaton = automaton if automaton is not None else self._build(entries)
+        self._tokenizer = None
+
+    @staticmethod
+    def _build(entries: list[LexiconEntry]) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        by_key: dict[str, list[int]] = {}
+        for i, entry in enumerate(entries):
+            key = normalize(entry.term).text
+            by_key.setdefault(key, []).append(i)
+        for key, idx in by_key.items():
+            automaton.add_word(key, (len(key), tuple(idx)))
+        automaton.make_automaton()
+        return automaton
+
+    @classmethod
+    def from_dirs(cls, dirs: Iterable[Path | str] | None = None, cache_dir: Path | str | None = None) -> "Matcher":
+        """Load lexicons (default: the bundled ones) and the cached automaton, or build it."""
+        files = lexicon_files(list(dirs) if dirs else [default_lexicon_dir()])
+        entries = load_entries(files)
+        digest = _digest(files)
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        path = cache / f"automaton-{digest}.pickle"
+        if path.exists():
+            try:
+                with open(path, "rb") as fh:
+                    automaton = pickle.load(fh)
+                return cls(entries, automaton, digest)
+            except Exception as exc:  # a corrupt cache is rebuilt, never fatal
+                log.warning("ignoring unreadable automaton cache %s: %s", path, exc)
+        matcher = cls(entries, None, digest)
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(matcher.automaton, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write automaton cache %s: %s", path, exc)
+        return matcher
+
+    # -- jieba, loaded lazily: only texts with candidate hits pay for it
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            self._tokenizer = jieba.Tokenizer()
+        return self._tokenizer
+
+    def _on_word_boundaries(self, norm: str, start: int, end: int) -> bool:
+        """True unless a jieba token (stock dictionary, no HMM) crosses the hit's edges."""
+        line_start = norm.rfind("\n", 0, start) + 1
+        line_end = norm.find("\n", end)
+        line_end = len(norm) if line_end < 0 else line_end
+        lo = max(line_start, start - self.BOUNDARY_WINDOW)
+        hi = min(line_end, end + self.BOUNDARY_WINDOW)
+        pos = lo
+        for token in self.tokenizer.cut(norm[lo:hi], HMM=False):
+            nxt = pos + len(token)
+            if pos < start < nxt or pos < end < nxt:
+                return False
+            pos = nxt
+        return True
+
+    def find(self, text: str) -> tuple[list[Hit], Normalized]:
+        """Candidate hits in `text`, allow-listed and contained hits removed, boundaries checked."""
+        norm = normalize(text)
+        raw: list[tuple[int, int, tuple[int, ...]]] = []
+        for end_idx, (length, idx) in self.automaton.iter(norm.text):
+            raw.append((end_idx + 1 - length, end_idx + 1, idx))
+        if not raw:
+            return [], norm
+        allowed = [(s, e) for s, e, idx in raw if any(self.entries[i].is_allow for i in idx)]
+        spans = []
+        for s, e, idx in raw:
+            entries = [self.entries[i] for i in idx if not self.entries[i].is_allow]
+            if not entries:
+                continue
+            if any(a <= s and e <= b for a, b in allowed):
+                continue
+            if not self._on_word_boundaries(norm.text, s, e):
+                continue
+            spans.append((s, e, entries))
+        hits: list[Hit] = []
+        for s, e, entries in spans:
+            if any((a <= s and e <= b) and (a, b) != (s, e) for a, b, _ in spans):
+                continue  # the longer match wins
+            o_start, o_end = norm.span_to_original(s, e)
+            for entry in entries:
+                hits.append(Hit(o_start, o_end, s, e, entry))
+        hits.sort(key=lambda h: (h.start, h.end))
+        return hits, norm
+
+
+@functools.lru_cache(maxsize=4)
+def shared_matcher(dirs: tuple[str, ...] = ()) -> Matcher:
+    """One Matcher per process for the given lexicon dirs (the bundled ones when empty)."""
+    return Matcher.from_dirs([Path(d) for d in dirs] or None)

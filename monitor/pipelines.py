@@ -1,0 +1,147 @@
+"""Item pipelines: adapt page items to the checks, then write pages and findings to the store."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from .attribution import column_for, department_for
+from .checks.privacy import check_privacy
+from .checks.terms import check_terms
+from .finding import Finding
+from .items import PageItem
+from .lexicon import shared_matcher
+
+log = logging.getLogger(__name__)
+
+
+def check_text(text: str, matcher: Any, published: date | None) -> list[Finding]:
+    """Every text check over one piece of text (terms, then personal data)."""
+    return check_terms(text, matcher, published) + check_privacy(text)
+
+
+class CheckPipeline:
+    """Run the checks over each page's main text, and over each chrome block once per crawl."""
+
+    def __init__(self, chrome_once: bool = True) -> None:
+        self.chrome_once = chrome_once
+        self.crawler: Any = None
+        self.matcher: Any = None
+        self._chrome_seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "CheckPipeline":
+        if not crawler.settings.getbool("MONITOR_CHECKS_ENABLED"):
+            raise NotConfigured
+        pipeline = cls(chrome_once=crawler.settings.getbool("MONITOR_CHROME_ONCE"))
+        pipeline.crawler = crawler
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        dirs = tuple(str(p) for p in getattr(spider, "lexicon_dirs", ()) or ())
+        self.matcher = shared_matcher(dirs)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem) or item.error:
+            return item
+        spider = self.crawler.spider
+        site = getattr(spider, "site", None)
+        today: date = getattr(spider, "as_of", None) or date.today()
+        column = column_for(site, item.url) if site else None
+        where = {
+            "url": item.url,
+            "site": site.id if site else None,
+            "column": column.name if column else item.column_name,
+            "department": department_for(site, item.url, column),
+            "page_title": item.title or None,
+            "published": item.published,
+        }
+        item.column, item.department = where["column"], where["department"]
+        findings = []
+        for f in check_text(item.main_text, self.matcher, item.published):
+            self._place(f, where)
+            findings.append(f)
+        for block in item.chrome_blocks:
+            digest = hashlib.sha1(block.encode("utf-8")).hexdigest()
+            if self.chrome_once and digest in self._chrome_seen:
+                continue
+            self._chrome_seen.add(digest)
+            # Chrome is what the site shows today, so today's date applies to it.
+            for f in check_text(block, self.matcher, today):
+                self._place(f, where)
+                f.published = None
+                f.place = f"site:{where['site'] or item.url}:chrome"
+                f.note = (f.note + "；" if f.note else "") + "位于页面公共区域（页头/导航/页脚），各页面均显示"
+                findings.append(f)
+        item.findings = findings
+        return item
+
+    @staticmethod
+    def _place(finding: Finding, where: dict[str, Any]) -> None:
+        for key, value in where.items():
+            setattr(finding, key, value)
+
+
+class StorePipeline:
+    """Write each page and its findings to the store, one transaction per page.
+
+    Active when the spider crawls a configured site (`-a config=… -a site=…`). With a
+    `scan_id` from `govmon scan` it only records; run directly it also opens and closes
+    the scan itself. Either way the crawl's summary is written to the scan at the end.
+    """
+
+    def __init__(self) -> None:
+        self.crawler: Any = None
+        self.store: Any = None
+        self.own_scan = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "StorePipeline":
+        if not crawler.settings.getbool("MONITOR_STORE_ENABLED"):
+            raise NotConfigured
+        pipeline = cls()
+        pipeline.crawler = crawler
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        url = getattr(spider, "database_url", None)
+        if not url:
+            return
+        from .store import Store
+
+        self.store = Store(url)
+        if getattr(spider, "scan_id", None) is None:
+            spider.scan_id = self.store.start_scan(spider.site.id, spider.as_of)
+            self.own_scan = True
+
+    def process_item(self, item: Any) -> Any:
+        if self.store is None or not isinstance(item, PageItem):
+            return item
+        self.store.record_page(
+            self.crawler.spider.scan_id, item.url, item.status, title=item.title or None,
+            published=item.published, column=item.column, department=item.department,
+            error=item.error, findings=item.findings,
+        )
+        return item
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.store is None:
+            return
+        from .scanning import crawl_summary, scan_outcome
+
+        summary = crawl_summary(spider, self.crawler.stats.get_stats(), reason)
+        try:
+            self.store.set_scan_stats(spider.scan_id, summary)
+            if self.own_scan:
+                status, message = scan_outcome(summary, returncode=0)
+                self.store.finish_scan(spider.scan_id, status, message)
+        finally:
+            self.store.close()

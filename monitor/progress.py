@@ -1,0 +1,37 @@
+"""Scanning several sites with a live progress display and a summary table (on stderr)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .scanning import SiteScanResult, scan_site
+
+
+def scan_with_progress(config: Any, store: Any, sites: list[Any], as_of: date, timeout: float) -> list[SiteScanResult]:
+    """Scan each site in turn (one crawl subprocess each), showing pages crawled so far."""
+    console = Console(stderr=True)
+    results = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("页"), TimeElapsedColumn(), console=console, transient=False) as progress:
+        for site in sites:
+            task = progress.add_task(f"{site.name}（{site.id}）", total=site.max_pages)
+
+            def on_progress(pages: int, task: Any = task) -> None:
+                progress.update(task, completed=pages)
+
+            result = scan_site(config, store, site, as_of, timeout=timeout, on_progress=on_progress)
+            progress.update(task, total=max(result.pages, 1), completed=result.pages)
+            results.append(result)
+    labels = {"complete": "[green]完成[/]", "partial": "[yellow]部分完成[/]", "failed": "[red]失败[/]"}
+    table = Table(title=f"扫描结果（{as_of}）")
+    for header in ("站点", "状态", "页面", "问题", "说明"):
+        table.add_column(header)
+    for r in results:
+        table.add_row(r.site.name, labels.get(r.status, r.status), str(r.pages), str(r.findings), r.message or "")
+    console.print(table)
+    return results

@@ -1,0 +1,155 @@
+"""Running scans: one crawl subprocess per site, and the verdict on how the scan went.
+
+The Twisted reactor cannot be restarted inside one process, so every crawl is
+`python -m scrapy crawl site …` in a subprocess with a timeout (as Scrapyd does). The
+subprocess records pages and findings in the store as it goes and writes its summary to
+the scan row when it closes; this side decides whether the scan is complete, partial or
+failed, and only a complete scan marks findings fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import Config, Site
+from .store import Store
+
+#: seconds a single site's crawl may take before it is stopped (partial scan)
+DEFAULT_CRAWL_TIMEOUT = 6 * 3600
+
+
+def describe_failure(failure: Any) -> str:
+    """A Scrapy/Twisted download failure in words for the office (Chinese)."""
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.internet import error as terr
+
+    value = failure.value
+    text = str(value)
+    if isinstance(value, terr.DNSLookupError):
+        return "域名解析失败"
+    if isinstance(value, (terr.TimeoutError, terr.TCPTimedOutError)) or "timed out" in text.lower() \
+            or type(value).__name__ in ("TimeoutError", "ResponseNeverReceived") and "timeout" in text.lower():
+        return "连接超时"
+    if isinstance(value, terr.ConnectionRefusedError):
+        return "连接被拒绝（网站无法访问）"
+    if isinstance(value, (terr.ConnectionLost, terr.ConnectionDone)) or "ConnectionLost" in text \
+            or "Connection was closed" in text:
+        return "连接中断"
+    if isinstance(value, IgnoreRequest) and "max redirections" in text.lower():
+        return "重定向次数过多（可能是重定向循环）"
+    if "maxsize" in text.lower() or "warnsize" in text.lower() or "Cancelled" in type(value).__name__:
+        return "页面超过大小上限，已停止下载"
+    return f"无法获取页面：{type(value).__name__}: {text[:200]}"
+
+
+def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, Any]:
+    """What the crawl subprocess reports about itself at the end (stored on the scan)."""
+    return {
+        "finish_reason": reason,
+        "pages": stats.get("item_scraped_count", 0),
+        "responses": stats.get("response_received_count", 0),
+        "requests": stats.get("downloader/request_count", 0),
+        "trap_skipped": stats.get("monitor/trap_skipped", 0),
+        "non_html": stats.get("monitor/non_html", 0),
+        "capped": bool(getattr(spider, "capped", False)),
+        "max_pages": getattr(getattr(spider, "site", None), "max_pages", None),
+        "home_status": getattr(spider, "home_status", None),
+        "home_error": getattr(spider, "home_error", None),
+    }
+
+
+def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
+                 timed_out: bool = False) -> tuple[str, str | None]:
+    """(status, message for people) of a finished crawl."""
+    if timed_out:
+        return "partial", "抓取超时，已中止；本次未抓取全部页面"
+    if summary is None:
+        return "failed", f"抓取进程异常退出（返回码 {returncode}），未写入结果摘要"
+    if summary.get("home_error") or (summary.get("home_status") or 0) >= 400:
+        error = summary.get("home_error") or f"HTTP {summary.get('home_status')}"
+        return "failed", f"首页无法访问：{error}"
+    if summary.get("home_status") is None:
+        return "failed", "首页未能抓取"
+    if returncode not in (0, None):
+        return "partial", f"抓取进程异常退出（返回码 {returncode}）"
+    if summary.get("finish_reason") != "finished":
+        return "partial", f"抓取未正常结束（{summary.get('finish_reason')}）"
+    if summary.get("capped"):
+        return "partial", f"达到页面上限 max_pages={summary.get('max_pages')}，未抓取全部页面"
+    return "complete", None
+
+
+@dataclass
+class SiteScanResult:
+    site: Site
+    scan_id: int
+    status: str
+    message: str | None
+    pages: int
+    findings: int
+    log_file: Path
+
+
+def crawl_command(config_path: Path, site_id: str, scan_id: int, as_of: date, log_file: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "scrapy", "crawl", "site",
+        "-a", f"config={config_path}", "-a", f"site={site_id}",
+        "-a", f"scan_id={scan_id}", "-a", f"as_of={as_of.isoformat()}",
+        "-s", f"LOG_FILE={log_file}", "-s", "LOG_FILE_APPEND=False",
+    ]
+
+
+def scan_site(config: Config, store: Store, site: Site, as_of: date,
+              timeout: float = DEFAULT_CRAWL_TIMEOUT,
+              on_progress: Callable[[int], None] | None = None) -> SiteScanResult:
+    """Crawl and check one site in a subprocess; close its scan with the right status."""
+    if config.source is None:
+        raise ValueError("config must have been loaded from a file")
+    scan_id = store.start_scan(site.id, as_of)
+    log_dir = config.log_path
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"scan-{scan_id}-{site.id}.log"
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="monitor.settings")
+    command = crawl_command(config.source.resolve(), site.id, scan_id, as_of, log_file)
+    started = time.monotonic()
+    timed_out = False
+    stderr_file = log_file.with_suffix(".stderr")
+    # stderr goes to a file, not a pipe: a chatty crawl must never block on a full pipe.
+    with open(stderr_file, "wb") as err, \
+            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err) as proc:
+        while True:
+            try:
+                proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if on_progress:
+                    scan = store.get_scan(scan_id)
+                    on_progress(scan.pages if scan else 0)
+                if time.monotonic() - started > timeout:
+                    timed_out = True
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+                    break
+    stderr = stderr_file.read_text(encoding="utf-8", errors="replace")
+    if not stderr.strip():
+        stderr_file.unlink(missing_ok=True)
+    scan = store.get_scan(scan_id)
+    status, message = scan_outcome(scan.stats if scan else None, proc.returncode, timed_out)
+    if scan is not None and scan.stats is None and stderr.strip():
+        message = f"{message}：{stderr.strip().splitlines()[-1][:300]}"
+    scan = store.finish_scan(scan_id, status, message)
+    if on_progress:
+        on_progress(scan.pages)
+    findings = len(store.findings(scan_ids=[scan_id]))
+    return SiteScanResult(site, scan_id, status, message, scan.pages, findings, log_file)

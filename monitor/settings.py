@@ -1,0 +1,73 @@
+"""Scrapy settings for govmon, and every MONITOR_* default (each documented here once).
+
+`scrapy.cfg` points Scrapy here; `govmon scan` sets SCRAPY_SETTINGS_MODULE to this module
+so crawls work from any directory after `pip install`.
+Per-site limits (max_pages, max_depth) are config keys: see monitor/config.py.
+"""
+
+BOT_NAME = "govmon"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Identify ourselves honestly; offices monitor their own sites under the national checklist.
+USER_AGENT = "govmon/0.1 (government website compliance monitor)"
+# The office checks its own sites; robots.txt often hides columns inspectors do check.
+ROBOTSTXT_OBEY = False
+
+# Security defaults: nothing listens on a port unless the user asks.
+TELNETCONSOLE_ENABLED = False
+
+# Politeness for small county servers.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+
+# A page larger than this is not a page (size cap); warn from half of it.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+
+# Breadth-first: home page and list pages before deep articles, so max_pages keeps the top.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Error pages are recorded, not silently dropped.
+HTTPERROR_ALLOW_ALL = True
+
+LOG_LEVEL = "INFO"
+# Never log scraped items: page text may hold personal numbers.
+LOG_FORMATTER = "monitor.logformatter.QuietLogFormatter"
+
+DOWNLOADER_MIDDLEWARES = {
+    # after HttpCompressionMiddleware (590) has decompressed the body
+    "monitor.middlewares.CharsetMiddleware": 585,
+}
+
+ITEM_PIPELINES = {
+    "monitor.pipelines.CheckPipeline": 300,
+    "monitor.pipelines.StorePipeline": 800,
+}
+
+# `-O findings.jsonl` writes one finding per line (not one page per line).
+FEED_EXPORTERS = {
+    "jsonl": "monitor.exporters.FindingsJsonLinesExporter",
+    "jsonlines": "monitor.exporters.FindingsJsonLinesExporter",
+}
+FEED_EXPORT_ENCODING = "utf-8"
+
+# ---- govmon's own settings (MONITOR_*) ------------------------------------------------
+#: Correct the response encoding of HTML pages (GBK pages without charset, wrong declarations).
+MONITOR_CHARSET_ENABLED = True
+#: Run the term and personal-data checks on every page.
+MONITOR_CHECKS_ENABLED = True
+#: Check page chrome (nav/header/footer text repeated on every page) once per crawl.
+MONITOR_CHROME_ONCE = True
+#: Characters of context kept either side of a hit in a finding.
+MONITOR_CONTEXT_WIDTH = 30
+#: Write pages and findings to the store (only when the crawl has a config with a database).
+MONITOR_STORE_ENABLED = True
+#: Write crawl progress to the store every this many pages.
+MONITOR_PROGRESS_EVERY = 1

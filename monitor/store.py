@@ -1,0 +1,326 @@
+"""The store: scans, pages and findings with a lifecycle, in any SQLAlchemy database.
+
+SQLite (WAL) by default. The schema is created and changed only by the Alembic
+migrations in monitor/migrations (``Store.migrate``), never by ``create_all``.
+
+Lifecycle of a finding (fingerprint = rule + place + normalised text, stable across scans):
+  seen for the first time            → new
+  seen again in a later scan         → open
+  absent from a *complete* rescan    → fixed
+  seen again after being fixed       → reopened
+  marked a false positive            → ignored (stays ignored while its text is unchanged)
+A running, partial or failed scan never marks anything fixed.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from importlib import resources
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import (
+    JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine,
+    event, or_, select, update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from .finding import Finding
+
+OPEN_STATUSES = ("new", "open", "reopened")
+SCAN_STATUSES = ("running", "complete", "partial", "failed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Scan(Base):
+    __tablename__ = "scans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(64), index=True)  # site id
+    kind: Mapped[str] = mapped_column(String(16), default="site")
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    scan_date: Mapped[date] = mapped_column(Date)  # "today" for this scan (--as-of)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    page_errors: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    stats: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("scan_id", "url", name="uq_pages_scan_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[date | None] = mapped_column(Date)
+    column: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(64))
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_site_status", "site", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(40), unique=True)
+    site: Mapped[str | None] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)  # masked for personal data
+    suggestion: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[str | None] = mapped_column(Text)
+    context_start: Mapped[int | None] = mapped_column(Integer)
+    context_end: Mapped[int | None] = mapped_column(Integer)
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column("end_offset", Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    parent_url: Mapped[str | None] = mapped_column(Text)
+    column: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(64), index=True)
+    page_title: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    first_seen: Mapped[date] = mapped_column(Date)
+    last_seen: Mapped[date] = mapped_column(Date)
+    first_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
+    last_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
+    fixed_on: Mapped[date | None] = mapped_column(Date)
+    ignored_reason: Mapped[str | None] = mapped_column(Text)
+    ignored_by: Mapped[str | None] = mapped_column(String(100))
+
+    def to_finding(self) -> Finding:
+        return Finding(
+            rule=self.rule, category=self.category, severity=self.severity, text=self.text,
+            suggestion=self.suggestion, context=self.context or "", start=self.start, end=self.end,
+            context_start=self.context_start, context_end=self.context_end, note=self.note,
+            url=self.url, parent_url=self.parent_url, site=self.site, column=self.column,
+            department=self.department, page_title=self.page_title, published=self.published,
+            status=self.status, first_seen=self.first_seen, last_seen=self.last_seen, id=self.id,
+        )
+
+
+class Sighting(Base):
+    """That a finding was seen in a scan."""
+
+    __tablename__ = "sightings"
+
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """Scans, pages and findings. One instance per process; sessions are short."""
+
+    def __init__(self, url: str, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            self.migrate()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ schema
+    def migrate(self) -> None:
+        """Bring the schema to the newest recorded migration (Alembic)."""
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(resources.files("monitor") / "migrations"))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # ------------------------------------------------------------------ scans
+    def start_scan(self, target: str, scan_date: date, kind: str = "site") -> int:
+        with self.session() as s:
+            # A scan left 'running' by a killed process is not running any more.
+            s.execute(update(Scan).where(Scan.target == target, Scan.kind == kind, Scan.status == "running")
+                      .values(status="failed", finished_at=utcnow(), message="扫描进程中断（未正常结束）"))
+            scan = Scan(target=target, kind=kind, status="running", scan_date=scan_date)
+            s.add(scan)
+            s.flush()
+            return scan.id
+
+    def get_scan(self, scan_id: int) -> Scan | None:
+        with self.session() as s:
+            return s.get(Scan, scan_id)
+
+    def finish_scan(self, scan_id: int, status: str, message: str | None = None,
+                    stats: dict | None = None) -> Scan:
+        """Close a scan. Only a complete scan marks missing findings fixed."""
+        if status not in SCAN_STATUSES or status == "running":
+            raise ValueError(f"bad final scan status {status!r}")
+        with self.session() as s:
+            scan = s.get(Scan, scan_id)
+            if scan is None:
+                raise KeyError(scan_id)
+            scan.status = status
+            scan.finished_at = utcnow()
+            scan.message = message
+            if stats is not None:
+                scan.stats = json.loads(json.dumps(stats, default=str))
+            if status == "complete":
+                seen = select(Sighting.finding_id).where(Sighting.scan_id == scan_id)
+                # A page that failed this time (timeout, 5xx) says nothing about its problems;
+                # a page that is gone (404/410) has taken them with it.
+                unreadable = select(Page.url).where(
+                    Page.scan_id == scan_id, Page.error.is_not(None),
+                    or_(Page.status.is_(None), Page.status.not_in((404, 410))))
+                s.execute(
+                    update(FindingRow)
+                    .where(FindingRow.site == scan.target, FindingRow.status.in_(OPEN_STATUSES),
+                           FindingRow.id.not_in(seen), FindingRow.url.not_in(unreadable))
+                    .values(status="fixed", fixed_on=scan.scan_date)
+                )
+            return scan
+
+    def set_scan_stats(self, scan_id: int, stats: dict) -> None:
+        with self.session() as s:
+            scan = s.get(Scan, scan_id)
+            if scan is None:
+                raise KeyError(scan_id)
+            scan.stats = json.loads(json.dumps(stats, default=str))
+
+    def scans(self, target: str | None = None, limit: int = 50) -> list[Scan]:
+        with self.session() as s:
+            q = select(Scan).order_by(Scan.id.desc()).limit(limit)
+            if target:
+                q = q.where(Scan.target == target)
+            return list(s.scalars(q))
+
+    def latest_scans(self, targets: Iterable[str] | None = None) -> list[Scan]:
+        """The newest finished scan of each target (any status but running)."""
+        with self.session() as s:
+            q = select(Scan).where(Scan.status != "running").order_by(Scan.id.desc())
+            if targets is not None:
+                q = q.where(Scan.target.in_(list(targets)))
+            latest: dict[str, Scan] = {}
+            for scan in s.scalars(q):
+                latest.setdefault(scan.target, scan)
+            return sorted(latest.values(), key=lambda sc: sc.target)
+
+    # ------------------------------------------------------------------ pages & findings
+    def record_page(self, scan_id: int, url: str, status: int | None, title: str | None = None,
+                    published: date | None = None, column: str | None = None,
+                    department: str | None = None, error: str | None = None,
+                    findings: Iterable[Finding] = ()) -> None:
+        """Record one page and its findings in one transaction."""
+        findings = list(findings)
+        with self.session() as s:
+            scan = s.get(Scan, scan_id)
+            if scan is None:
+                raise KeyError(scan_id)
+            existing = s.scalar(select(Page).where(Page.scan_id == scan_id, Page.url == url))
+            if existing is None:
+                s.add(Page(scan_id=scan_id, url=url, status=status, title=title, published=published,
+                           column=column, department=department, error=error, findings=len(findings)))
+                scan.pages = (scan.pages or 0) + 1
+                if error:
+                    scan.page_errors = (scan.page_errors or 0) + 1
+            self._upsert_findings(s, scan, findings)
+
+    def record_findings(self, scan_id: int, findings: Iterable[Finding]) -> None:
+        """Record findings that belong to the scan rather than to one page (site chrome)."""
+        with self.session() as s:
+            scan = s.get(Scan, scan_id)
+            if scan is None:
+                raise KeyError(scan_id)
+            self._upsert_findings(s, scan, list(findings))
+
+    def _upsert_findings(self, s: Session, scan: Scan, findings: list[Finding]) -> None:
+        for f in findings:
+            fp = f.fingerprint
+            row = s.scalar(select(FindingRow).where(FindingRow.fingerprint == fp))
+            if row is None:
+                row = FindingRow(fingerprint=fp, status="new", first_seen=scan.scan_date, first_scan_id=scan.id)
+                s.add(row)
+            elif row.last_scan_id != scan.id:
+                if row.status == "fixed":
+                    row.status, row.fixed_on = "reopened", None
+                elif row.status == "new":
+                    row.status = "open"
+            for name in ("rule", "category", "severity", "text", "suggestion", "context", "context_start",
+                         "context_end", "start", "end", "note", "url", "parent_url", "column", "department",
+                         "page_title", "published"):
+                setattr(row, name, getattr(f, name))
+            row.site = f.site or scan.target
+            row.last_seen = scan.scan_date
+            row.last_scan_id = scan.id
+            s.flush()
+            if s.get(Sighting, (row.id, scan.id)) is None:
+                s.add(Sighting(finding_id=row.id, scan_id=scan.id))
+
+    def findings(self, scan_ids: Iterable[int] | None = None, statuses: Iterable[str] | None = OPEN_STATUSES,
+                 site: str | None = None, department: str | None = None,
+                 category: str | None = None) -> list[Finding]:
+        """Findings, optionally only those seen in the given scans, filtered."""
+        with self.session() as s:
+            q = select(FindingRow)
+            if scan_ids is not None:
+                q = q.where(FindingRow.id.in_(select(Sighting.finding_id)
+                                              .where(Sighting.scan_id.in_(list(scan_ids)))))
+            if statuses is not None:
+                q = q.where(FindingRow.status.in_(list(statuses)))
+            if site:
+                q = q.where(FindingRow.site == site)
+            if department:
+                q = q.where(FindingRow.department == department)
+            if category:
+                q = q.where(FindingRow.category == category)
+            return [row.to_finding() for row in s.scalars(q.order_by(FindingRow.id))]
+
+    def ignore(self, finding_id: int, reason: str, by: str | None = None) -> Finding:
+        with self.session() as s:
+            row = s.get(FindingRow, finding_id)
+            if row is None:
+                raise KeyError(finding_id)
+            row.status, row.ignored_reason, row.ignored_by = "ignored", reason, by
+            return row.to_finding()
+
+    def pages(self, scan_id: int) -> list[Page]:
+        with self.session() as s:
+            return list(s.scalars(select(Page).where(Page.scan_id == scan_id).order_by(Page.id)))

@@ -1,0 +1,1 @@
+"""Scrapy spiders of govmon: `site` (portal crawl)."""

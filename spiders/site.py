@@ -1,0 +1,144 @@
+"""The `site` spider: crawl one government portal and yield a PageItem per HTML page.
+
+    scrapy crawl site -a url=http://127.0.0.1:8000/ -O findings.jsonl
+    scrapy crawl site -a config=monitor.yaml -a site=portal
+
+Thin by design: fetch, extract (monitor.extract), follow links; checks and storage are
+pipelines. It stays on the site's host, respects max_pages and max_depth, skips trap URLs
+(endless calendars and paging), and records pages that fail instead of dying on them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import scrapy
+from scrapy.exceptions import UsageError
+from scrapy.http import Request, Response, TextResponse
+
+from monitor.config import ConfigError, Site, load_config
+from monitor.extract.links import canonicalize_url, is_trap
+from monitor.extract.page import extract_page
+from monitor.items import PageItem
+from monitor.scanning import describe_failure
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, url: str | None = None, config: str | None = None, site: str | None = None,
+                 scan_id: str | None = None, as_of: str | None = None, max_pages: str | None = None,
+                 max_depth: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.database_url: str | None = None
+        self.lexicon_dirs: list[str] = []
+        timezone = "Asia/Shanghai"
+        try:
+            if config:
+                cfg = load_config(config)
+                timezone = cfg.timezone
+                if site is None and len(cfg.sites) == 1:
+                    site = cfg.sites[0].id
+                if site is None:
+                    raise UsageError(f"配置文件 {config} 中有多个站点，请用 -a site=ID 指定："
+                                     f"{', '.join(s.id for s in cfg.sites)}")
+                self.site: Site = cfg.site(site)
+                self.database_url = cfg.database_url
+                self.lexicon_dirs = [str(p) for p in cfg.lexicon_paths]
+            elif url:
+                host = urlsplit(url).hostname or "site"
+                self.site = Site(id=host.replace(":", "_")[:64], name=host, url=url, department="")
+            else:
+                raise UsageError("请指定要抓取的站点：-a url=网址，或 -a config=monitor.yaml -a site=站点ID")
+            updates: dict[str, int] = {}
+            if max_pages:
+                updates["max_pages"] = int(max_pages)
+            if max_depth:
+                updates["max_depth"] = int(max_depth)
+            if updates:
+                self.site = self.site.model_copy(update=updates)
+            self.as_of = date.fromisoformat(as_of) if as_of else datetime.now(ZoneInfo(timezone)).date()
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        except ValueError as exc:  # pydantic ValidationError is a ValueError too
+            raise UsageError(f"参数有误：{exc}") from None
+        self.scan_id = int(scan_id) if scan_id else None
+        self.home_url = canonicalize_url(self.site.url)
+        home = urlsplit(self.home_url)
+        self.netloc = home.netloc.lower()
+        self.allowed_domains = [home.hostname] if home.hostname else []
+        self._scheduled: set[str] = set()
+        self.capped = False
+        self.home_status: int | None = None
+        self.home_error: str | None = None
+
+    # ------------------------------------------------------------------ requests
+    async def start(self) -> AsyncIterator[Any]:
+        for url in [self.home_url] + [canonicalize_url(c.url) for c in self.site.columns]:
+            request = self._request(url, depth=0)
+            if request is not None:
+                yield request
+
+    def _request(self, url: str, depth: int, referer: str | None = None) -> Request | None:
+        if url in self._scheduled:
+            return None
+        if urlsplit(url).netloc.lower() != self.netloc:
+            return None
+        if len(self._scheduled) >= self.site.max_pages:
+            self.capped = True
+            return None
+        reason = is_trap(url, self.as_of)
+        if reason:
+            self.crawler.stats.inc_value("monitor/trap_skipped")
+            self.logger.debug("skipping trap URL %s: %s", url, reason)
+            return None
+        self._scheduled.add(url)
+        headers = {"Referer": referer} if referer else None
+        return Request(url, callback=self.parse, errback=self.errback, headers=headers,
+                       meta={"depth": depth, "home": url == self.home_url})
+
+    # ------------------------------------------------------------------ responses
+    def parse(self, response: Response) -> Any:
+        is_home = response.meta.get("home", False)
+        if is_home:
+            self.home_status = response.status
+        if not isinstance(response, TextResponse) or b"html" not in response.headers.get(b"Content-Type", b"text/html").lower():
+            self.crawler.stats.inc_value("monitor/non_html")
+            if is_home:
+                self.home_error = "首页不是 HTML 页面"
+            return
+        item = extract_page(response.text, response.url, response.status)
+        item.depth = response.meta.get("depth", 0)
+        referer = response.request.headers.get("Referer") if response.request else None
+        item.referer = referer.decode("latin-1") if referer else None
+        item.encoding = response.encoding
+        item.content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        if response.status >= 400:
+            item.error = item.error or f"HTTP {response.status}"
+            if is_home:
+                self.home_error = item.error
+            yield item
+            return
+        yield item
+        if item.error or item.depth >= self.site.max_depth:
+            return
+        for link in item.links:
+            if link.kind != "page":
+                continue
+            request = self._request(link.url, depth=item.depth + 1, referer=response.url)
+            if request is not None:
+                yield request
+
+    def errback(self, failure: Any) -> Any:
+        request = failure.request
+        message = describe_failure(failure)
+        if request.meta.get("home"):
+            self.home_error = message
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        referer = request.headers.get("Referer")
+        yield PageItem(url=request.url, status=status or 0, error=message,
+                       depth=request.meta.get("depth", 0),
+                       referer=referer.decode("latin-1") if referer else None)
