@@ -1,0 +1,434 @@
+"""Personal-data check: exposed resident ID numbers and mobile numbers in published text.
+
+Pure (no I/O). Precision comes first — a monitor that flags correct text gets switched
+off — so every candidate must pass structural checks (province code, birth date,
+ISO 7064 MOD 11-2 checksum, word boundaries) before it becomes a finding, and the
+15-digit first-generation numbers additionally need an ID word or other ID numbers
+nearby.
+
+Nothing unmasked ever leaves this module in a Finding: `text`, `suggestion`, `key`
+and `note` carry the masked form, and the context goes through `redact()` so that
+neighbouring numbers are masked too. All masking is length-preserving, so offsets
+into a context stay valid after redaction.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from datetime import date
+
+from ..finding import Finding, make_context
+
+__all__ = [
+    "check_privacy",
+    "redact",
+    "mask_id",
+    "mask_mobile",
+    "id_checksum_ok",
+    "PROVINCE_CODES",
+    "ID_WORDS",
+    "LIST_WORDS",
+    "OFFICIAL_PHONE_WORDS",
+    "SURNAMES",
+    "NOT_NAMES",
+]
+
+# --------------------------------------------------------------------------- data
+
+#: GB/T 2260 province-level codes valid as the first two digits of an ID number
+PROVINCE_CODES: frozenset[str] = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
+
+#: words that say "the number nearby is an ID number" (needed for 15-digit numbers)
+ID_WORDS: tuple[str, ...] = ("身份证", "身份证号", "证件号", "公民身份号码", "身份号码")
+
+#: words that make an exposed ID number a list/公示 leak → severity `veto`
+LIST_WORDS: tuple[str, ...] = ("公示", "名单", "花名册", "低保", "特困", "贫困户", "补贴", "救助", "发放")
+
+#: a mobile number right after one of these is an official contact published on purpose
+OFFICIAL_PHONE_WORDS: tuple[str, ...] = (
+    "举报电话", "举报热线", "监督电话", "监督热线", "投诉电话", "投诉热线",
+    "咨询电话", "服务热线", "值班电话", "办公电话", "热线电话", "热线",
+)
+
+#: 2–4 Han character cells that are column labels or common words, not personal names
+NOT_NAMES: frozenset[str] = frozenset({
+    "姓名", "性别", "民族", "汉族", "年龄", "出生", "出生日期", "籍贯", "住址", "地址", "家庭住址",
+    "身份证", "身份证号", "身份证号码", "证件号", "证件号码", "证件类型", "号码", "身份号码",
+    "联系电话", "电话", "手机", "手机号", "手机号码", "联系方式", "序号", "编号", "备注", "合计",
+    "金额", "类别", "类型", "村组", "单位", "职务", "其中", "以及", "或者", "并且", "如下",
+    "经查", "另外", "同时", "此外", "目前", "现将", "特此", "项目", "申请人", "户主",
+    "本人", "配偶", "子女", "父亲", "母亲", "儿子", "女儿", "孙子", "孙女", "家庭", "成员",
+})
+
+#: common Chinese surnames: a 2–4 Han word next to an ID number is only taken for a
+#: personal name when it starts with one (single characters that are mostly function
+#: words, such as 和/但/由/都/来, are left out on purpose)
+SURNAMES: frozenset[str] = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾"
+    "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰"
+    "焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲"
+    "房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵"
+    "苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班"
+    "储栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻厉伊仝郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰卿狄索宣晋"
+    "云容敬扈晁芮阙浦戈伏鹿薄邸雍辜羊乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇哈湛宾"
+    "戎勾茅揭干尉冶斯束檀信阴昝智幸奉植衡富尧闭杞"
+)
+COMPOUND_SURNAMES: frozenset[str] = frozenset({
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
+    "宇文", "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "申屠",
+})
+
+#: a "mobile" directly followed by one of these is an amount or a count, not a phone
+_UNIT_CHARS = "元万亿人户个次件吨米亩克斤台辆套股%％"
+
+_VETO_REACH = 80  # characters before the hit searched for LIST_WORDS
+_LINE_REACH = 200  # how far along its own line a hit looks for words and names
+_ID15_WORD_REACH = 20  # an ID word this close before a 15-digit number is enough
+_ID15_TABLE_REACH = 1000  # header with an ID word this far above an ID table row
+_OFFICIAL_REACH = 20  # hotline label this close before a mobile number (may list a landline first)
+_NAME_REACH = 24  # characters scanned for a name directly before a hit
+
+# ------------------------------------------------------------------ regular expressions
+
+# Characters that make a digit run part of something longer (a code, an order number,
+# a masked number). Full-width letters/digits count as well; CJK text and punctuation
+# do not.
+_RUN = r"0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a*×＊"
+_NOT_AFTER_RUN = rf"(?<![{_RUN}])(?<![0-9][.．])"
+_NOT_BEFORE_RUN = rf"(?![{_RUN}])(?![.．][0-9])"
+
+_ID18 = re.compile(rf"{_NOT_AFTER_RUN}[1-8][0-9]{{16}}[0-9Xx]{_NOT_BEFORE_RUN}")
+_ID15 = re.compile(rf"{_NOT_AFTER_RUN}[1-8][0-9]{{14}}{_NOT_BEFORE_RUN}")
+_MOBILE = re.compile(
+    rf"""
+    (?<![{_RUN}+＋])
+    (?P<prefix>(?:[+＋]86|\([+＋]?86\)|（[+＋]?86）)[ \-]?|86[ \-])?
+    (?P<num>1[3-9][0-9](?P<sep>[ \-]?)[0-9]{{4}}(?P=sep)[0-9]{{4}})
+    (?![{_RUN}])
+    """,
+    re.X,
+)
+
+# redact(): deliberately looser than the check — mask anything that looks like a number
+# of the right shape, checksum or not.
+_REDACT = re.compile(
+    r"(?<![0-9])(?P<id>[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])"
+    r"|(?<![0-9])(?:86)?(?P<mob>1[3-9][0-9](?P<sep>[ \-]?)[0-9]{4}(?P=sep)[0-9]{4})(?![0-9])"
+)
+# A context cut by make_context() starts/ends with "…" and may cut a number in half.
+_EDGE_LEFT = re.compile(r"^…(?P<frag>[0-9](?:[ \-]?[0-9])*[Xx]?)")
+_EDGE_RIGHT = re.compile(r"(?<![0-9])(?<![0-9][ \-])(?P<frag>[0-9](?:[ \-]?[0-9])*)…$")
+_EDGE_MIN_DIGITS = 5
+
+_HAN = r"\u3400-\u9fff"
+_CELL_SEP = r"[ \t\u3000,，、;；|:：]"
+_ID_LABEL = r"(?:公民身份号码|身份证号码|身份证号|身份证|身份号码|证件号码|证件号)"
+# 张三 520…, 张三，身份证号：520…, 张三（身份证号520…）
+_NAME_BEFORE = re.compile(
+    rf"(?<![{_HAN}])(?P<name>[{_HAN}]{{2,4}})[ \t\u3000,，、;；|:：（(]+(?:{_ID_LABEL}[:：]?{_CELL_SEP}*)?$"
+)
+_NAME_AFTER = re.compile(rf"[ \t\u3000,，、;；|:：）)]+(?P<name>[{_HAN}]{{2,4}})(?![{_HAN}])")
+_NAME_CELL = re.compile(rf"(?<![^\s,，、;；|])(?P<name>[{_HAN}]{{2,4}})(?![^\s,，、;；|])")
+_WS_CELL = re.compile(r"\S+")
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+# ------------------------------------------------------------------------- masking
+
+def mask_id(s: str) -> str:
+    """Keep the first 2 and last 3 characters, `*` for the rest (length-preserving).
+
+    >>> mask_id("520122198503121234")
+    '52*************234'
+    """
+    if len(s) <= 5:
+        return "*" * len(s)
+    return s[:2] + "*" * (len(s) - 5) + s[-3:]
+
+
+def mask_mobile(s: str) -> str:
+    """Keep the first 3 and last 4 digits of the mobile number, `*` for the digits in
+    between; separators keep their places (length-preserving). A leading country code
+    (86) in `s` is kept as well.
+
+    >>> mask_mobile("13812345678"), mask_mobile("138-1234-5678")
+    ('138****5678', '138-****-5678')
+    """
+    n = sum(c.isdigit() for c in s)
+    out = []
+    i = 0
+    for c in s:
+        if c.isdigit():
+            out.append(c if i < n - 8 or i >= n - 4 else "*")
+            i += 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _mask_digits(frag: str, keep_head: int, keep_tail: int) -> str:
+    n = sum(c in "0123456789Xx" for c in frag)
+    out = []
+    i = 0
+    for c in frag:
+        if c in "0123456789Xx":
+            out.append(c if i < keep_head or i >= n - keep_tail else "*")
+            i += 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _redact_match(m: re.Match[str]) -> str:
+    if m.group("id") is not None:
+        return mask_id(m.group("id"))
+    whole, mob = m.group(0), m.group("mob")
+    return whole[: len(whole) - len(mob)] + mask_mobile(mob)
+
+
+def redact(text: str) -> str:
+    """Mask every personal-number-looking run in `text`, length-preserving.
+
+    Masks 18-digit runs (17 digits + digit/X, checksum or not), 15-digit runs and
+    mobile-looking runs (also written 138-1234-5678 / 138 1234 5678). A number cut in
+    half at a "…" edge of a context (see make_context) is masked too, keeping only
+    the 3 outermost digits of a left fragment or 2 of a right one. Everything else is
+    unchanged, so offsets into the string stay valid.
+    """
+    out = text
+    # edges first: a cut 15-digit tail of an ID must not be masked as a whole number
+    if out.startswith("…"):
+        m = _EDGE_LEFT.match(out)
+        if m and sum(c.isdigit() for c in m.group("frag")) >= _EDGE_MIN_DIGITS:
+            frag = m.group("frag")
+            out = "…" + _mask_digits(frag, 0, 3) + out[m.end():]
+    if out.endswith("…"):
+        m = _EDGE_RIGHT.search(out)
+        if m and sum(c.isdigit() for c in m.group("frag")) >= _EDGE_MIN_DIGITS:
+            out = out[: m.start()] + _mask_digits(m.group("frag"), 2, 0) + "…"
+    return _REDACT.sub(_redact_match, out)
+
+
+# ---------------------------------------------------------------------- validation
+
+def id_checksum_ok(s: str) -> bool:
+    """ISO 7064 MOD 11-2 check digit of an 18-character resident ID number."""
+    if len(s) != 18 or not s[:17].isascii() or not s[:17].isdigit():
+        return False
+    total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == s[17].upper()
+
+
+def _date_ok(year: int, month: int, day: int, today: date) -> bool:
+    if year < 1900:
+        return False
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return False
+    return born <= today
+
+
+def _valid_id18(s: str, today: date) -> bool:
+    return (
+        s[:2] in PROVINCE_CODES
+        and _date_ok(int(s[6:10]), int(s[10:12]), int(s[12:14]), today)
+        and id_checksum_ok(s)
+    )
+
+
+def _valid_id15(s: str, today: date) -> bool:
+    return s[:2] in PROVINCE_CODES and _date_ok(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]), today)
+
+
+# ------------------------------------------------------------------------- context
+
+def _line_bounds(text: str, start: int, end: int, reach: int = _LINE_REACH) -> tuple[int, int]:
+    """The hit's own line, clipped to `reach` characters either side."""
+    lo_floor = max(0, start - reach)
+    lo = text.rfind("\n", lo_floor, start) + 1 or lo_floor
+    hi_cap = min(len(text), end + reach)
+    hi = text.find("\n", end, hi_cap)
+    return lo, (hi if hi >= 0 else hi_cap)
+
+
+def _has_any(haystack: str, words: tuple[str, ...]) -> bool:
+    return any(w in haystack for w in words)
+
+
+def _any_between(starts: list[int], lo: int, hi: int, exclude: int) -> bool:
+    """Is there a start in [lo, hi) other than `exclude`?"""
+    i = bisect_left(starts, lo)
+    while i < len(starts) and starts[i] < hi:
+        if starts[i] != exclude:
+            return True
+        i += 1
+    return False
+
+
+def _is_name(word: str) -> bool:
+    return word not in NOT_NAMES and (word[0] in SURNAMES or word[:2] in COMPOUND_SURNAMES)
+
+
+def _next_to_name(text: str, start: int, end: int, line_lo: int, line_hi: int) -> bool:
+    """A personal name sits next to the hit: a 2–4 Han word starting with a surname
+    directly before or after it (separated by whitespace, comma, colon, a bracket or a
+    cell boundary, optionally with an ID label in between), or — in a table row — any
+    such cell of the same row."""
+    m = _NAME_BEFORE.search(text, max(line_lo, start - _NAME_REACH), start)
+    if m and _is_name(m.group("name")):
+        return True
+    m = _NAME_AFTER.match(text, end, line_hi)
+    if m and _is_name(m.group("name")):
+        return True
+    line = text[line_lo:line_hi]
+    in_table = "\t" in line or (
+        len(_WS_CELL.findall(line)) >= 3
+        and text[start - 1:start].isspace() and text[end:end + 1].isspace()
+    )
+    if in_table:
+        return any(_is_name(m.group("name")) for m in _NAME_CELL.finditer(line))
+    return False
+
+
+def _id_severity(text: str, start: int, end: int) -> str:
+    lo, hi = _line_bounds(text, start, end)
+    if _has_any(text[lo:hi], LIST_WORDS) or _has_any(text[max(0, start - _VETO_REACH):start], LIST_WORDS):
+        return "veto"
+    if _next_to_name(text, start, end, lo, hi):
+        return "veto"
+    return "major"
+
+
+def _id15_in_context(text: str, start: int, end: int, id18_starts: list[int],
+                     id15_starts: list[int]) -> bool:
+    """15-digit numbers collide with many other numbers: only an ID number when an ID
+    word is close by, or the number sits in a row/list with other ID numbers."""
+    if _has_any(text[max(0, start - _ID15_WORD_REACH):start], ID_WORDS):
+        return True
+    lo, hi = _line_bounds(text, start, end)
+    if _has_any(text[lo:hi], ID_WORDS) or _any_between(id18_starts, lo, hi, -1):
+        return True
+    # a table under a 身份证号 header: other ID numbers on this or the neighbouring lines
+    prev_lo = lo
+    if lo > 0:
+        floor = max(0, lo - 1 - _LINE_REACH)
+        prev_lo = text.rfind("\n", floor, lo - 1) + 1 or floor
+    next_hi = hi
+    if hi < len(text) and text[hi] == "\n":
+        nh = text.find("\n", hi + 1, min(len(text), hi + 1 + _LINE_REACH))
+        next_hi = nh if nh >= 0 else min(len(text), hi + 1 + _LINE_REACH)
+    if _any_between(id18_starts, prev_lo, next_hi, -1) or _any_between(id15_starts, prev_lo, next_hi, start):
+        return _has_any(text[max(0, start - _ID15_TABLE_REACH):start], ID_WORDS)
+    return False
+
+
+def _mobile_ok(text: str, m: re.Match[str]) -> bool:
+    """Structural filters beyond the regex: codes, decimals, amounts, hotlines."""
+    start, end = m.span("num")
+    whole_start = m.start()
+    before = text[max(0, whole_start - 2):whole_start]
+    after = text[end:end + 2]
+    if not m.group("prefix") and len(before) == 2 and before[1] in "-.．" and before[0].isascii() and before[0].isalnum():
+        return False  # tail of a hyphenated code: 2023-13812345678
+    if len(after) == 2 and after[0] in "-.．" and after[1].isascii() and after[1].isalnum():
+        return False  # decimal or hyphenated code: 13812345678.5, 13812345678-01
+    if m.group("sep") == " ":
+        if len(before) == 2 and before[1] == " " and before[0].isdigit():
+            return False  # one of many space-separated numbers (a statistics row)
+        if len(after) == 2 and after[0] == " " and after[1].isdigit():
+            return False
+    if after[:1] and after[0] in _UNIT_CHARS:
+        return False  # an amount or a count: 15000000000元
+    if whole_start and text[whole_start - 1] in "¥￥$":
+        return False
+    lo, _ = _line_bounds(text, whole_start, end, _OFFICIAL_REACH)
+    if _has_any(text[lo:whole_start], OFFICIAL_PHONE_WORDS):
+        return False  # 举报电话：138…, published on purpose
+    return True
+
+
+# ---------------------------------------------------------------------------- check
+
+_NOTES = {
+    "id-number": "公开信息中含未脱敏的公民身份号码，请脱敏处理（如 {masked}）或删除",
+    "id-number-15": "公开信息中含未脱敏的公民身份号码（15位旧号码），请脱敏处理（如 {masked}）或删除",
+    "mobile": "公开信息中含未脱敏的个人手机号码，请脱敏处理（如 {masked}）或删除",
+}
+_VETO_NOTE = "；号码出现在公示名单中或紧邻姓名，属于泄露个人隐私"
+
+
+def _finding(text: str, rule: str, severity: str, start: int, end: int, masked: str,
+             key: str) -> Finding:
+    context, c_start, c_end = make_context(text, start, end, replacement=masked)
+    note = _NOTES[rule].format(masked=masked)
+    if severity == "veto":
+        note += _VETO_NOTE
+    return Finding(
+        rule=rule,
+        category="privacy",
+        severity=severity,
+        text=masked,
+        suggestion=masked,
+        context=redact(context),
+        start=start,
+        end=end,
+        context_start=c_start,
+        context_end=c_end,
+        note=note,
+        key=key,
+    )
+
+
+def check_privacy(text: str, today: date | None = None) -> list[Finding]:
+    """Exposed personal numbers in `text`; offsets are into `text` as given.
+
+    Rules: `id-number` (18-digit resident ID), `id-number-15` (first-generation
+    15-digit ID, only with an ID word or other IDs nearby), `mobile`. IDs are `veto`
+    in a 公示/名单 context or next to a name, `major` otherwise; mobiles are `major`.
+    One finding per distinct number per text. `today` bounds birth dates (default:
+    the current date).
+    """
+    today = today or date.today()
+    hits: list[tuple[int, int, str, str, str, str]] = []  # start, end, rule, severity, masked, norm
+
+    id18 = [m for m in _ID18.finditer(text) if _valid_id18(m.group(), today)]
+    id18_starts = [m.start() for m in id18]
+    for m in id18:
+        hits.append((m.start(), m.end(), "id-number", _id_severity(text, m.start(), m.end()),
+                     mask_id(m.group()), m.group().upper()))
+
+    id15 = [m for m in _ID15.finditer(text) if _valid_id15(m.group(), today)]
+    id15_starts = [m.start() for m in id15]
+    for m in id15:
+        if _id15_in_context(text, m.start(), m.end(), id18_starts, id15_starts):
+            hits.append((m.start(), m.end(), "id-number-15", _id_severity(text, m.start(), m.end()),
+                         mask_id(m.group()), m.group()))
+
+    for m in _MOBILE.finditer(text):
+        if _mobile_ok(text, m):
+            num = m.group("num")
+            start, end = m.span("num")
+            hits.append((start, end, "mobile", "major", mask_mobile(num), re.sub(r"[ \-]", "", num)))
+
+    hits.sort()
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    keys: dict[tuple[str, str], int] = {}
+    for start, end, rule, severity, masked, norm in hits:
+        if (rule, norm) in seen:
+            continue  # the same number again: one problem to fix
+        seen.add((rule, norm))
+        # different numbers can mask alike (same head and tail): keep their keys apart
+        n = keys.get((rule, masked), 0) + 1
+        keys[(rule, masked)] = n
+        key = masked if n == 1 else f"{masked}#{n}"
+        findings.append(_finding(text, rule, severity, start, end, masked, key))
+    return findings

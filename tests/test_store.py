@@ -1,0 +1,158 @@
+"""Store lifecycle on a real SQLite file: new → open → fixed → reopened, and what must NOT fix."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from monitor.finding import Finding
+from monitor.store import Base, Store
+
+from pg import postgres_database
+
+D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
+
+
+def typo(url="http://127.0.0.1/a.html", text="再接再励") -> Finding:
+    return Finding(rule="typos", category="typo", severity="minor", text=text, suggestion="再接再厉",
+                   context=f"希望大家{text}。", start=4, end=8, url=url, site="portal", department="office")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The same store on a SQLite file and on a fresh PostgreSQL database on 127.0.0.1."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'govmon.db'}")
+        yield s
+        s.close()
+        return
+    with postgres_database() as url:
+        s = Store(url)
+        yield s
+        s.close()
+
+
+def scan(store, day, findings, status="complete", pages=("http://127.0.0.1/a.html",), page_errors=None):
+    scan_id = store.start_scan("portal", day)
+    page_errors = page_errors or {}
+    for url in pages:
+        status_code, error = page_errors.get(url, (200, None))
+        store.record_page(scan_id, url, status_code, error=error,
+                          findings=[f for f in findings if f.url == url])
+    store.finish_scan(scan_id, status)
+    return scan_id
+
+
+def statuses(store):
+    return {f.text: f.status for f in store.findings(statuses=None)}
+
+
+def test_schema_comes_from_migrations_and_matches_the_models(store):
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        if store.engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.migrate()  # running migrations again changes nothing
+
+
+def test_first_sighting_is_new_then_open_with_first_seen_kept(store):
+    scan(store, D1, [typo()])
+    assert statuses(store) == {"再接再励": "new"}
+    scan(store, D2, [typo()])
+    (f,) = store.findings(statuses=None)
+    assert f.status == "open" and f.first_seen == D1 and f.last_seen == D2
+
+
+def test_fingerprint_is_stable_across_scans(store):
+    scan(store, D1, [typo()])
+    scan(store, D2, [typo()])
+    assert len(store.findings(statuses=None)) == 1
+
+
+def test_gone_in_a_complete_rescan_means_fixed(store):
+    scan(store, D1, [typo()])
+    scan(store, D2, [])
+    (f,) = store.findings(statuses=None)
+    assert f.status == "fixed"
+
+
+def test_gone_in_a_failed_or_partial_scan_is_not_fixed(store):
+    scan(store, D1, [typo()])
+    scan(store, D2, [], status="failed")
+    scan(store, D3, [], status="partial")
+    assert statuses(store) == {"再接再励": "new"}
+
+
+def test_a_scan_that_crashed_while_running_fixes_nothing(store):
+    scan(store, D1, [typo()])
+    crashed = store.start_scan("portal", D2)  # process killed: never finished
+    store.record_page(crashed, "http://127.0.0.1/a.html", 200)
+    next_scan = store.start_scan("portal", D3)
+    assert store.get_scan(crashed).status == "failed"
+    assert statuses(store) == {"再接再励": "new"}
+    store.finish_scan(next_scan, "failed")
+
+
+def test_a_page_that_timed_out_keeps_its_findings_open(store):
+    scan(store, D1, [typo()])
+    scan(store, D2, [], page_errors={"http://127.0.0.1/a.html": (None, "连接超时")})
+    assert statuses(store) == {"再接再励": "new"}
+
+
+def test_a_page_that_is_gone_takes_its_findings_with_it(store):
+    scan(store, D1, [typo()])
+    scan(store, D2, [], page_errors={"http://127.0.0.1/a.html": (404, "HTTP 404")})
+    assert statuses(store) == {"再接再励": "fixed"}
+
+
+def test_fixed_then_back_again_is_reopened(store):
+    scan(store, D1, [typo()])
+    scan(store, D2, [])
+    scan(store, D3, [typo()])
+    assert statuses(store) == {"再接再励": "reopened"}
+
+
+def test_ignored_stays_ignored_while_the_text_is_unchanged(store):
+    scan(store, D1, [typo()])
+    (f,) = store.findings()
+    store.ignore(f.id, "专有名词，无需修改", by="张三")
+    scan(store, D2, [typo()])
+    assert statuses(store) == {"再接再励": "ignored"}
+    assert store.findings() == []
+
+
+def test_findings_of_other_sites_are_untouched_by_a_complete_scan(store):
+    other = typo()
+    other.site = "other"
+    sid = store.start_scan("other", D1)
+    store.record_page(sid, other.url, 200, findings=[other])
+    store.finish_scan(sid, "complete")
+    scan(store, D2, [])
+    assert statuses(store) == {"再接再励": "new"}
+
+
+def test_latest_scans_are_the_newest_finished_per_site(store):
+    first = scan(store, D1, [typo()])
+    second = scan(store, D2, [typo()])
+    assert [s.id for s in store.latest_scans(["portal"])] == [second]
+    assert first != second
+
+
+def test_personal_numbers_never_reach_the_database_file(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'govmon.db'}")
+    from conftest import valid_id
+
+    from monitor.checks.privacy import check_privacy
+
+    raw = valid_id("52012219850312123")
+    findings = check_privacy(f"低保对象公示：张三 {raw} 住址：某村")
+    for f in findings:
+        f.url, f.site = "http://127.0.0.1/a.html", "portal"
+    scan(store, D1, findings)
+    store.close()
+    for path in tmp_path.iterdir():
+        assert raw.encode() not in path.read_bytes(), path

@@ -1,0 +1,124 @@
+"""The term check: what must be flagged, and the correct text right next to it that must not."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from monitor.checks.terms import check_terms
+
+TODAY = date(2026, 11, 20)
+
+
+def found(text, matcher, published=TODAY):
+    return [(f.text, f.category, f.severity) for f in check_terms(text, matcher, published)]
+
+
+# ---- protected names (严重错误)
+@pytest.mark.parametrize("wrong, right", [
+    ("深入学习贯彻习近乎新时代中国特色社会主义思想", "深入学习贯彻习近平新时代中国特色社会主义思想"),
+    ("中华人民共合国成立七十七周年", "中华人民共和国成立七十七周年"),
+    ("经县人民攻府研究决定", "经县人民政府研究决定"),
+    ("国务院总经理主持召开国务院常务会议", "国务院总理主持召开国务院常务会议"),
+])
+def test_protected_names_wrong_form_is_a_veto_and_the_correct_form_is_silent(matcher, wrong, right):
+    hits = check_terms(wrong, matcher, TODAY)
+    assert len(hits) == 1
+    assert hits[0].category == "severe_error" and hits[0].severity == "veto"
+    assert hits[0].suggestion and hits[0].suggestion in right
+    assert check_terms(right, matcher, TODAY) == []
+
+
+def test_protected_name_misspelling_inside_a_title_is_still_an_error(matcher):
+    assert found("根据《中华人民共合国政府信息公开条例》规定", matcher) == [("中华人民共合国", "severe_error", "veto")]
+
+
+def test_leader_name_hit_across_a_word_is_not_flagged(matcher):
+    # 学习近乎 contains 习近乎 but reads 学习 / 近乎 ("study almost ...")
+    assert found("这种学习近乎完美", matcher) == []
+
+
+def test_agency_name_with_yu_instead_of_he(matcher):
+    assert found("国家发展与改革委员会印发通知", matcher) == [("国家发展与改革委员会", "severe_error", "major")]
+    assert found("国家发展和改革委员会印发通知", matcher) == []
+
+
+# ---- outdated names: date-aware
+def test_outdated_name_on_a_page_published_after_the_change(matcher):
+    hits = check_terms("请将材料报送县国土资源局耕地保护股。", matcher, date(2026, 11, 3))
+    assert [(h.text, h.severity, h.suggestion) for h in hits] == [("国土资源局", "major", "自然资源局")]
+
+
+def test_outdated_name_on_a_page_published_before_the_change_is_correct(matcher):
+    assert found("请将材料报送县国土资源局耕地保护股。", matcher, date(2017, 6, 12)) == []
+
+
+def test_outdated_name_on_the_day_of_the_change(matcher):
+    assert found("国务院扶贫开发领导小组办公室发布", matcher, date(2021, 2, 24)) == []
+    assert found("国务院扶贫开发领导小组办公室发布", matcher, date(2021, 2, 25)) == [
+        ("国务院扶贫开发领导小组办公室", "outdated", "major")]
+
+
+def test_outdated_name_without_a_date_is_minor_never_more(matcher):
+    hits = check_terms("请将材料报送县国土资源局。", matcher, None)
+    assert [(h.severity) for h in hits] == ["minor"]
+    assert "发布日期未知" in hits[0].note
+
+
+@pytest.mark.parametrize("text", [
+    "原县国土资源局的档案已移交县自然资源局。",
+    "县自然资源局（原县国土资源局）负责该项工作。",
+    "原示例县国土资源局局长张某某",
+    "转发《国家卫生和计划生育委员会关于印发国家基本公共卫生服务规范（第三版）的通知》",
+])
+def test_historical_mentions_are_not_flagged(matcher, text):
+    assert found(text, matcher) == []
+
+
+def test_yuan_as_in_principle_does_not_make_a_mention_historical(matcher):
+    assert found("会议原则同意县国土资源局的方案", matcher) != []
+
+
+def test_covid_rename_of_2022_12_26(matcher):
+    assert found("做好新冠肺炎疫情防控", matcher, date(2022, 6, 1)) == []
+    assert found("做好新冠肺炎疫情防控", matcher, date(2023, 3, 1)) == [("新冠肺炎", "outdated", "major")]
+
+
+# ---- typos
+@pytest.mark.parametrize("wrong, right", [("再接再励", "再接再厉"), ("迫不急待", "迫不及待"), ("按步就班", "按部就班")])
+def test_idiom_typos(matcher, wrong, right):
+    assert found(f"希望大家{wrong}，取得新成绩。", matcher) == [(wrong, "typo", "minor")]
+    assert found(f"希望大家{right}，取得新成绩。", matcher) == []
+
+
+# ---- spam
+def test_hidden_gambling_spam_is_a_veto(matcher):
+    hits = found("澳门赌场 百家乐 网上赌场", matcher)
+    assert sorted(hits) == sorted([("澳门赌场", "sensitive", "veto"), ("百家乐", "sensitive", "veto"),
+                                   ("网上赌场", "sensitive", "veto")])
+
+
+def test_anti_gambling_notice_is_not_spam(matcher):
+    assert found("公安机关将严厉打击六合彩、网络赌博等违法犯罪活动。", matcher) == []
+    assert found("谨防“百家乐”网络诈骗，发现线索请举报。", matcher) == []
+
+
+# ---- finding shape
+def test_offsets_point_into_the_text_as_given(matcher):
+    text = "第一段。\n第二段：经县人民攻府研究决定，现通知如下。"
+    (hit,) = check_terms(text, matcher, TODAY)
+    assert text[hit.start:hit.end] == "人民攻府"
+    assert hit.context[hit.context_start:hit.context_end] == "人民攻府"
+
+
+def test_context_masks_personal_numbers_near_a_term_hit(matcher):
+    text = "经县人民攻府研究，张三 520122198503121234 同意。"
+    (hit,) = check_terms(text, matcher, TODAY)
+    assert "520122198503121234" not in hit.context
+    assert "人民攻府" in hit.context
+
+
+def test_one_finding_per_term_per_text(matcher):
+    hits = check_terms("再接再励！再接再励！再接再励！", matcher, TODAY)
+    assert len(hits) == 1 and hits[0].start == 0
