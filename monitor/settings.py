@@ -65,9 +65,5 @@ MONITOR_CHARSET_ENABLED = True
 MONITOR_CHECKS_ENABLED = True
 #: Check page chrome (nav/header/footer text repeated on every page) once per crawl.
 MONITOR_CHROME_ONCE = True
-#: Characters of context kept either side of a hit in a finding.
-MONITOR_CONTEXT_WIDTH = 30
 #: Write pages and findings to the store (only when the crawl has a config with a database).
 MONITOR_STORE_ENABLED = True
-#: Write crawl progress to the store every this many pages.
-MONITOR_PROGRESS_EVERY = 1
