@@ -317,6 +317,6 @@ class Matcher:
 
 
 @functools.lru_cache(maxsize=4)
-def shared_matcher(dirs: tuple[str, ...] = ()) -> Matcher:
-    """One Matcher per process for the given lexicon dirs (the bundled ones when empty)."""
-    return Matcher.from_dirs([Path(d) for d in dirs] or None)
+def shared_matcher(extra_dirs: tuple[str, ...] = ()) -> Matcher:
+    """One Matcher per process: the bundled lexicons plus any extra folders or files."""
+    return Matcher.from_dirs([default_lexicon_dir(), *(Path(d) for d in extra_dirs)])

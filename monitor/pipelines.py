@@ -11,18 +11,12 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from .attribution import column_for, department_for
-from .checks.privacy import check_privacy
-from .checks.terms import check_terms
+from .checks.text import check_text
 from .finding import Finding
 from .items import PageItem
 from .lexicon import shared_matcher
 
 log = logging.getLogger(__name__)
-
-
-def check_text(text: str, matcher: Any, published: date | None) -> list[Finding]:
-    """Every text check over one piece of text (terms, then personal data)."""
-    return check_terms(text, matcher, published) + check_privacy(text)
 
 
 class CheckPipeline:
@@ -64,7 +58,7 @@ class CheckPipeline:
         }
         item.column, item.department = where["column"], where["department"]
         findings = []
-        for f in check_text(item.main_text, self.matcher, item.published):
+        for f in check_text(item.main_text, self.matcher, item.published, today):
             self._place(f, where)
             findings.append(f)
         for block in item.chrome_blocks:
@@ -73,7 +67,7 @@ class CheckPipeline:
                 continue
             self._chrome_seen.add(digest)
             # Chrome is what the site shows today, so today's date applies to it.
-            for f in check_text(block, self.matcher, today):
+            for f in check_text(block, self.matcher, today, today):
                 self._place(f, where)
                 f.published = None
                 f.place = f"site:{where['site'] or item.url}:chrome"

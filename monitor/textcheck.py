@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .finding import CATEGORIES, SEVERITIES, Finding
 from .lexicon import Matcher
-from .pipelines import check_text
+from .checks.text import check_text
 from .readers import ReaderError, read_document
 
 

@@ -104,3 +104,13 @@ def test_a_corrupt_cache_is_rebuilt_not_fatal(tmp_path):
     again = Matcher.from_dirs([folder], cache_dir=cache)
     assert again.digest == m.digest
     assert [h.entry.term for h in again.find("县长坐阵指挥")[0]] == ["坐阵"]
+
+
+def test_extra_lexicons_from_config_are_used_together_with_the_bundled_ones(tmp_path):
+    from monitor.lexicon import shared_matcher
+
+    folder = tmp_path / "local"
+    write_lexicon(folder, "local_names.tsv", ["示例县人民攻府办\tsevere_error\tveto\t示例县人民政府办\t\t\t\t\tlocal"])
+    m = shared_matcher((str(folder),))
+    assert {h.entry.rule for h in m.find("县长坐阵指挥")[0]} == {"typos"}
+    assert {h.entry.rule for h in m.find("示例县人民攻府办印发")[0]} == {"local-names"}
