@@ -11,6 +11,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from .attribution import column_for, department_for
+from .checks.privacy import redact
 from .checks.text import check_text
 from .finding import Finding
 from .items import PageItem
@@ -42,7 +43,10 @@ class CheckPipeline:
         self.matcher = shared_matcher(dirs)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageItem) or item.error:
+        if not isinstance(item, PageItem):
+            return item
+        item.title = redact(item.title)  # a 公示 page's title may carry a number too
+        if item.error:
             return item
         spider = self.crawler.spider
         site = getattr(spider, "site", None)
@@ -120,7 +124,7 @@ class StorePipeline:
         if self.store is None or not isinstance(item, PageItem):
             return item
         self.store.record_page(
-            self.crawler.spider.scan_id, item.url, item.status, title=item.title or None,
+            self.crawler.spider.scan_id, item.url, item.status, title=redact(item.title) or None,
             published=item.published, column=item.column, department=item.department,
             error=item.error, findings=item.findings,
         )

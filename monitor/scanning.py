@@ -27,20 +27,23 @@ DEFAULT_CRAWL_TIMEOUT = 6 * 3600
 
 def describe_failure(failure: Any) -> str:
     """A Scrapy/Twisted download failure in words for the office (Chinese)."""
+    from scrapy import exceptions as sx
     from scrapy.exceptions import IgnoreRequest
     from twisted.internet import error as terr
 
     value = failure.value
     text = str(value)
-    if isinstance(value, terr.DNSLookupError):
+    # Scrapy ≥ 2.13 wraps Twisted's errors in its own (CannotResolveHostError, …): check both.
+    if isinstance(value, (terr.DNSLookupError, sx.CannotResolveHostError)):
         return "域名解析失败"
-    if isinstance(value, (terr.TimeoutError, terr.TCPTimedOutError)) or "timed out" in text.lower() \
+    if isinstance(value, (terr.TimeoutError, terr.TCPTimedOutError, sx.DownloadTimeoutError)) \
+            or "timed out" in text.lower() \
             or type(value).__name__ in ("TimeoutError", "ResponseNeverReceived") and "timeout" in text.lower():
         return "连接超时"
-    if isinstance(value, terr.ConnectionRefusedError):
+    if isinstance(value, (terr.ConnectionRefusedError, sx.DownloadConnectionRefusedError)):
         return "连接被拒绝（网站无法访问）"
-    if isinstance(value, (terr.ConnectionLost, terr.ConnectionDone)) or "ConnectionLost" in text \
-            or "Connection was closed" in text:
+    if isinstance(value, (terr.ConnectionLost, terr.ConnectionDone, sx.ResponseDataLossError, sx.DownloadFailedError)) \
+            or "ConnectionLost" in text or "Connection was closed" in text:
         return "连接中断"
     if isinstance(value, IgnoreRequest) and "max redirections" in text.lower():
         return "重定向次数过多（可能是重定向循环）"

@@ -10,13 +10,15 @@ pipelines. It stays on the site's host, respects max_pages and max_depth, skips 
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
-from scrapy.exceptions import UsageError
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Request, Response, TextResponse
 
 from monitor.config import ConfigError, Site, load_config
@@ -28,6 +30,24 @@ from monitor.scanning import describe_failure
 
 class SiteSpider(scrapy.Spider):
     name = "site"
+    # The spider deduplicates canonical URLs itself (_request). Scrapy's duplicate filter
+    # would also drop a redirect back to a URL already fetched, silently: a redirect loop
+    # (/a → /b → /a) then left no trace. Without it, REDIRECT_MAX_TIMES ends the loop and
+    # the errback records it against the page's URL.
+    custom_settings = {"DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter"}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "SiteSpider":
+        try:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except UsageError as exc:
+            # Raised inside the running crawl, a UsageError only shows up as an asyncio
+            # traceback (in the log file, if there is one). Say it plainly on the real stderr
+            # (Twisted may have replaced sys.stderr) and exit 2, like other usage errors.
+            print(f"错误：{exc}", file=sys.__stderr__ or sys.stderr, flush=True)
+            raise SystemExit(2) from None
+        crawler.signals.connect(spider._on_scheduled, signal=signals.request_scheduled)
+        return spider
 
     def __init__(self, url: str | None = None, config: str | None = None, site: str | None = None,
                  scan_id: str | None = None, as_of: str | None = None, max_pages: str | None = None,
@@ -71,6 +91,7 @@ class SiteSpider(scrapy.Spider):
         self.netloc = home.netloc.lower()
         self.allowed_domains = [home.hostname] if home.hostname else []
         self._scheduled: set[str] = set()
+        self._parsed: set[str] = set()
         self.capped = False
         self.home_status: int | None = None
         self.home_error: str | None = None
@@ -100,11 +121,29 @@ class SiteSpider(scrapy.Spider):
         return Request(url, callback=self.parse, errback=self.errback, headers=headers,
                        meta={"depth": depth, "home": url == self.home_url})
 
+    def _on_scheduled(self, request: Request, spider: Any = None) -> None:
+        """Keep redirects on the site: Scrapy's offsite check ignores the port, and a request
+        dropped there leaves no trace. Raising IgnoreRequest here drops the request unfetched."""
+        url = canonicalize_url(request.url)
+        if urlsplit(url).netloc.lower() == self.netloc:
+            self._scheduled.add(url)  # a redirect target is not fetched again as a link
+            return
+        original = (request.meta.get("redirect_urls") or [request.url])[0]
+        self.crawler.stats.inc_value("monitor/offsite_redirect")
+        self.logger.debug("not following redirect from %s to another site: %s", original, request.url)
+        if request.meta.get("home"):
+            self.home_error = f"首页重定向到站外网址：{request.url}"
+        raise IgnoreRequest(f"redirect to another site: {request.url}")
+
     # ------------------------------------------------------------------ responses
     def parse(self, response: Response) -> Any:
         is_home = response.meta.get("home", False)
         if is_home:
             self.home_status = response.status
+        url = canonicalize_url(response.url)
+        if url in self._parsed:  # reached again through a redirect
+            return
+        self._parsed.add(url)
         if not isinstance(response, TextResponse) or b"html" not in response.headers.get(b"Content-Type", b"text/html").lower():
             self.crawler.stats.inc_value("monitor/non_html")
             if is_home:
@@ -134,11 +173,12 @@ class SiteSpider(scrapy.Spider):
 
     def errback(self, failure: Any) -> Any:
         request = failure.request
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the page's own URL
         message = describe_failure(failure)
         if request.meta.get("home"):
             self.home_error = message
         status = getattr(getattr(failure.value, "response", None), "status", None)
         referer = request.headers.get("Referer")
-        yield PageItem(url=request.url, status=status or 0, error=message,
+        yield PageItem(url=url, status=status or 0, error=message,
                        depth=request.meta.get("depth", 0),
                        referer=referer.decode("latin-1") if referer else None)
