@@ -182,3 +182,13 @@ class SiteSpider(scrapy.Spider):
         yield PageItem(url=url, status=status or 0, error=message,
                        depth=request.meta.get("depth", 0),
                        referer=referer.decode("latin-1") if referer else None)
+
+    def closed(self, reason: str) -> None:
+        """One line for the person who ran the crawl: what was crawled, or why not."""
+        stats = self.crawler.stats
+        pages = stats.get_value("item_scraped_count", 0)
+        if self.home_error or self.home_status is None:
+            self.logger.error("首页无法访问（%s）：%s", self.home_url, self.home_error or "未能抓取")
+        else:
+            note = f"，达到页面上限 max_pages={self.site.max_pages}" if self.capped else ""
+            self.logger.info("抓取结束（%s）：%d 个页面%s", reason, pages, note)
