@@ -28,10 +28,12 @@ import ahocorasick
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("term", "category", "severity", "suggestion", "since", "until", "unless", "note", "source")
+REQUIRED_COLUMNS = ("term", "category", "severity")
+OPTIONAL_COLUMNS = ("suggestion", "since", "until", "unless", "before", "after", "severity_if", "note", "source")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 ALLOW = "allow"
 # Bump when the pickled structure changes, so old caches are not loaded.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 class LexiconError(ValueError):
@@ -47,6 +49,9 @@ class LexiconEntry:
     since: date | None
     until: date | None
     unless: tuple[str, ...]
+    before: re.Pattern[str] | None  # must match the text just before the hit
+    after: re.Pattern[str] | None  # must match the text just after the hit
+    severity_if: tuple[tuple[re.Pattern[str], str], ...]  # sentence pattern → severity, first wins
     note: str | None
     source: str | None
     rule: str
@@ -97,6 +102,29 @@ def _parse_date(value: str, path: Path, line: int, column: str) -> date | None:
         raise LexiconError(f"{path}:{line}: {column} 应为 YYYY-MM-DD 格式的日期，实际为 {value!r}") from None
 
 
+def _compile(value: str, path: Path, line: int, column: str) -> re.Pattern[str] | None:
+    if not value:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise LexiconError(f"{path}:{line}: {column} 不是有效的正则表达式：{exc}") from None
+
+
+def _severity_rules(value: str, path: Path, line: int) -> tuple[tuple[re.Pattern[str], str], ...]:
+    from .finding import SEVERITIES
+
+    rules = []
+    for part in (p for p in value.split(";") if p.strip()):
+        pattern, sep, severity = part.rpartition("=>")
+        severity = severity.strip()
+        if not sep or severity not in SEVERITIES:
+            raise LexiconError(f"{path}:{line}: severity_if 应写成 正则=>级别（级别为 {'/'.join(SEVERITIES)}），"
+                               f"多条用 ; 分隔，实际为 {part!r}")
+        rules.append((_compile(pattern.strip(), path, line, "severity_if"), severity))
+    return tuple(rules)
+
+
 def load_entries(files: Iterable[Path]) -> list[LexiconEntry]:
     """Read lexicon TSV files. Raises LexiconError naming file and line on bad data."""
     from .finding import CATEGORIES, SEVERITIES
@@ -108,13 +136,21 @@ def load_entries(files: Iterable[Path]) -> list[LexiconEntry]:
             lines = [(n, raw) for n, raw in enumerate(fh, start=1) if raw.strip() and not raw.startswith("#")]
         if not lines:
             continue
-        header = lines[0][1].rstrip("\r\n").split("\t")
-        if tuple(header[: len(COLUMNS)]) != COLUMNS:
-            raise LexiconError(f"{path}:{lines[0][0]}: 表头应为 {' '.join(COLUMNS)}（以制表符分隔）")
+        header_line, header_raw = lines[0]
+        header = [h.strip() for h in header_raw.rstrip("\r\n").split("\t")]
+        unknown = [h for h in header if h not in COLUMNS]
+        missing = [h for h in REQUIRED_COLUMNS if h not in header]
+        if unknown or missing or len(set(header)) != len(header):
+            raise LexiconError(f"{path}:{header_line}: 表头应包含 {' '.join(REQUIRED_COLUMNS)}，"
+                               f"可选 {' '.join(OPTIONAL_COLUMNS)}（以制表符分隔）"
+                               + (f"；未知列：{' '.join(unknown)}" if unknown else "")
+                               + (f"；缺少：{' '.join(missing)}" if missing else ""))
         for n, raw in lines[1:]:
             cells = next(csv.reader([raw.rstrip("\r\n")], delimiter="\t", quoting=csv.QUOTE_NONE))
-            cells += [""] * (len(COLUMNS) - len(cells))
-            row = dict(zip(COLUMNS, (c.strip() for c in cells)))
+            if len(cells) > len(header):
+                raise LexiconError(f"{path}:{n}: 列数（{len(cells)}）多于表头（{len(header)}）")
+            row = dict.fromkeys(COLUMNS, "")
+            row.update(zip(header, (c.strip() for c in cells)))
             if not row["term"]:
                 raise LexiconError(f"{path}:{n}: term 不能为空")
             if row["category"] != ALLOW and row["category"] not in CATEGORIES:
@@ -129,6 +165,9 @@ def load_entries(files: Iterable[Path]) -> list[LexiconEntry]:
                 since=_parse_date(row["since"], path, n, "since"),
                 until=_parse_date(row["until"], path, n, "until"),
                 unless=tuple(w for w in row["unless"].split("|") if w),
+                before=_compile(row["before"], path, n, "before"),
+                after=_compile(row["after"], path, n, "after"),
+                severity_if=_severity_rules(row["severity_if"], path, n),
                 note=row["note"] or None,
                 source=row["source"] or None,
                 rule=rule,

@@ -114,3 +114,27 @@ def test_extra_lexicons_from_config_are_used_together_with_the_bundled_ones(tmp_
     m = shared_matcher((str(folder),))
     assert {h.entry.rule for h in m.find("县长坐阵指挥")[0]} == {"typos"}
     assert {h.entry.rule for h in m.find("示例县人民攻府办印发")[0]} == {"local-names"}
+
+
+def test_columns_are_read_by_header_name_and_optional_ones_may_be_left_out(tmp_path):
+    path = tmp_path / "mini.tsv"
+    path.write_text("severity\tterm\tcategory\nminor\t坐阵\ttypo\n", encoding="utf-8")
+    (entry,) = load_entries([path])
+    assert (entry.term, entry.category, entry.severity, entry.suggestion) == ("坐阵", "typo", "minor", None)
+
+
+def test_unknown_or_missing_columns_are_named(tmp_path):
+    path = tmp_path / "bad.tsv"
+    path.write_text("term\tcategory\tcolour\n坐阵\ttypo\tred\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match="未知列：colour；缺少：severity"):
+        load_entries([path])
+
+
+def test_bad_regex_and_bad_severity_rule_are_named(tmp_path):
+    path = tmp_path / "bad.tsv"
+    path.write_text("term\tcategory\tseverity\tafter\n坐阵\ttypo\tminor\t(unclosed\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"bad.tsv:2: after 不是有效的正则表达式"):
+        load_entries([path])
+    path.write_text("term\tcategory\tseverity\tseverity_if\n坐阵\ttypo\tminor\t指挥=>fatal\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"bad.tsv:2: severity_if 应写成 正则=>级别"):
+        load_entries([path])

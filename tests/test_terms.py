@@ -122,3 +122,31 @@ def test_context_masks_personal_numbers_near_a_term_hit(matcher):
 def test_one_finding_per_term_per_text(matcher):
     hits = check_terms("再接再励！再接再励！再接再励！", matcher, TODAY)
     assert len(hits) == 1 and hits[0].start == 0
+
+
+# ---- context conditions in the lexicon (data, not code)
+@pytest.mark.parametrize("text", ["截止2026年10月底，全县共完成", "截止目前，已受理申请120件", "截止 11月20日，累计发放"])
+def test_jiezhi_before_a_point_in_time_should_be_jiezhi_up_to(matcher, text):
+    assert [(f.text, f.suggestion) for f in check_terms(text, matcher, TODAY)] == [("截止", "截至")]
+
+
+@pytest.mark.parametrize("text", ["报名截止日期为11月30日", "申报于11月30日截止。", "截至2026年10月底，全县共完成", "截止时间：2026年12月1日"])
+def test_jiezhi_meaning_deadline_and_correct_jiezhi_are_silent(matcher, text):
+    assert check_terms(text, matcher, TODAY) == []
+
+
+def test_before_after_and_severity_if_columns(tmp_path):
+    from monitor.lexicon import Matcher
+
+    folder = tmp_path / "lex"
+    folder.mkdir()
+    (folder / "ctx.tsv").write_text(
+        "term\tcategory\tseverity\tbefore\tafter\tseverity_if\tsource\n"
+        "坐阵\ttypo\tminor\t\t指挥\t\ttest\n"
+        "九宵\ttypo\tminor\t响彻$\t\t标题|通知=>major\ttest\n", encoding="utf-8")
+    m = Matcher.from_dirs([folder], cache_dir=tmp_path / "cache")
+    assert [f.text for f in check_terms("县长亲自坐阵指挥", m, TODAY)] == ["坐阵"]
+    assert check_terms("县长亲自坐阵，现场很热闹", m, TODAY) == []
+    assert check_terms("歌声直上九宵", m, TODAY) == []
+    assert [f.severity for f in check_terms("歌声响彻九宵", m, TODAY)] == ["minor"]
+    assert [f.severity for f in check_terms("通知：歌声响彻九宵", m, TODAY)] == ["major"]

@@ -20,6 +20,8 @@ _FORMER = "原"
 _NOT_FORMER_NEXT = set("则因来本有始告文件定计")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _PREFIX_REACH = 6
+# How far `before`/`after` patterns of a lexicon entry may look from the hit's edge.
+_EDGE_REACH = 20
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -54,6 +56,13 @@ def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None) -> 
     """(keep?, severity, extra note) for one hit."""
     severity = entry.severity
     extra = None
+    if entry.before and not entry.before.search(text, max(0, hit.start - _EDGE_REACH), hit.start):
+        return False, severity, None
+    if entry.after and not entry.after.match(text, hit.end, min(len(text), hit.end + _EDGE_REACH)):
+        return False, severity, None
+    if entry.severity_if:
+        sentence = _sentence(text, hit.start, hit.end)
+        severity = next((sev for pattern, sev in entry.severity_if if pattern.search(sentence)), severity)
     if entry.unless:
         sentence = _sentence(text, hit.start, hit.end)
         if any(word in sentence for word in entry.unless):
