@@ -11,20 +11,25 @@ def _path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
+def _column_prefix(column: Column) -> str:
+    """The folder a column's list page stands for: /zwgk/tzgg/index.html → /zwgk/tzgg/."""
+    prefix = urlsplit(column.url).path or "/"
+    if not prefix.endswith("/"):
+        prefix = prefix.rsplit("/", 1)[0] + "/"
+    return prefix
+
+
 def column_for(site: Site, url: str) -> Column | None:
-    """The configured column whose URL is the longest prefix of `url`."""
-    best: Column | None = None
+    """The configured column whose folder is the longest prefix of `url`'s path."""
+    target = urlsplit(url)
+    best: tuple[int, Column] | None = None
     for column in site.columns:
-        col = urlsplit(column.url)
-        target = urlsplit(url)
-        if col.netloc.lower() != target.netloc.lower():
+        if urlsplit(column.url).netloc.lower() != target.netloc.lower():
             continue
-        prefix = col.path or "/"
-        if prefix.endswith(("index.html", "index.htm", "index.shtml")):
-            prefix = prefix.rsplit("/", 1)[0] + "/"
-        if (target.path or "/").startswith(prefix) and (best is None or len(prefix) > len(urlsplit(best.url).path)):
-            best = column
-    return best
+        prefix = _column_prefix(column)
+        if (target.path or "/").startswith(prefix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), column)
+    return best[1] if best else None
 
 
 def department_for(site: Site | None, url: str, column: Column | None = None) -> str | None:

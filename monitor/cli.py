@@ -27,6 +27,10 @@ class GovmonGroup(click.Group):
         except (ConfigError, LexiconError) as exc:
             click.echo(f"错误：{exc}", err=True)
             ctx.exit(2)
+        except OSError as exc:  # a path that cannot be read or written: say which, no traceback
+            where = exc.filename or ""
+            click.echo(f"错误：无法读写 {where}：{exc.strerror or exc}", err=True)
+            ctx.exit(2)
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -67,6 +71,9 @@ def init(path: Path, force: bool) -> None:
     """
     from .config import example_config
 
+    if path.is_dir():
+        click.echo(f"错误：{path} 是目录，请给出文件名，例如 {path / 'monitor.yaml'}", err=True)
+        sys.exit(2)
     if path.exists() and not force:
         click.echo(f"错误：{path} 已存在；如需覆盖请加 --force", err=True)
         sys.exit(2)
@@ -124,7 +131,7 @@ def scan(config_path: Path, site_ids: tuple[str, ...], as_of: date | None, no_re
 @click.option("--category", help="按问题类型筛选，例如 privacy")
 def findings(config_path: Path, fmt: str, site: str | None, department: str | None,
              statuses: tuple[str, ...], category: str | None) -> None:
-    """列出最近一次扫描中的问题（默认只列待整改的）。
+    """列出各站点的问题（默认只列待整改的：新发现、未整改、再次出现）。
 
     Example:
 
@@ -134,13 +141,23 @@ def findings(config_path: Path, fmt: str, site: str | None, department: str | No
     from .store import OPEN_STATUSES, Store
 
     config = load_config(config_path)
+    if site:
+        config.site(site)  # an unknown site id is an error, not an empty list
+    if department and config.department(department) is None:
+        raise ConfigError(config.source, [f"departments：没有 id 为 {department!r} 的部门"])
     store = Store(config.database_url)
     try:
         scans = store.latest_scans([s.id for s in config.sites])
-        rows = store.findings(scan_ids=[s.id for s in scans], statuses=statuses or OPEN_STATUSES,
+        rows = store.findings(sites=[s.id for s in config.sites], statuses=statuses or OPEN_STATUSES,
                               site=site, department=department, category=category)
     finally:
         store.close()
+    if not scans:
+        click.echo("尚未扫描：请先运行 govmon scan --config " + str(config_path), err=True)
+    for scan in scans:
+        if scan.status != "complete":
+            click.echo(f"注意：站点 {scan.target} 最近一次扫描{'失败' if scan.status == 'failed' else '未完成'}"
+                       f"（{scan.message or ''}），其问题沿用此前扫描的结果。", err=True)
     if fmt == "json":
         click.echo(json.dumps([f.to_dict() for f in rows], ensure_ascii=False, indent=2))
         return

@@ -81,6 +81,8 @@ def demo_site_dir() -> Path:
 
 def prepare_dir(out_dir: Path) -> None:
     """Empty a previous demo folder; refuse to touch a folder that is not one."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SystemExit(f"错误：{out_dir} 已存在且不是目录，请换一个目录（--dir）")
     if out_dir.exists():
         if not (out_dir / MARKER).exists() and any(out_dir.iterdir()):
             raise SystemExit(f"错误：{out_dir} 已存在且不是 govmon 演示目录，请换一个目录（--dir）")

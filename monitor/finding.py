@@ -84,6 +84,8 @@ class Finding:
     key: str | None = None
     place: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # the fingerprint as stored, for findings read back from the store
+    stored_fingerprint: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -94,6 +96,8 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable identity across scans: rule + place + normalised matched text."""
+        if self.stored_fingerprint:
+            return self.stored_fingerprint
         place = self.place or self.url or ""
         key = self.key if self.key is not None else self.text
         raw = "\x1f".join([self.rule, place, key])
@@ -103,6 +107,8 @@ class Finding:
         """JSON-ready dict (dates as ISO strings)."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
+            if f.name == "stored_fingerprint":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, date):
                 value = value.isoformat()

@@ -254,6 +254,9 @@ class Matcher:
 
     #: characters of context either side of a hit handed to jieba
     BOUNDARY_WINDOW = 8
+    #: terms this long are specific enough to stand without a boundary check (jieba splits
+    #: 住房与城乡建设部 as …城乡/建设部, which would otherwise hide the error)
+    BOUNDARY_MAX_TERM = 3
 
     def __init__(self, entries: list[LexiconEntry], automaton: ahocorasick.Automaton | None = None,
                  digest: str | None = None) -> None:
@@ -341,7 +344,7 @@ class Matcher:
                 continue
             if any(a <= s and e <= b for a, b in allowed):
                 continue
-            if not self._on_word_boundaries(norm.text, s, e):
+            if e - s <= self.BOUNDARY_MAX_TERM and not self._on_word_boundaries(norm.text, s, e):
                 continue
             spans.append((s, e, entries))
         hits: list[Hit] = []

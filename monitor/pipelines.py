@@ -53,7 +53,7 @@ class CheckPipeline:
         today: date = getattr(spider, "as_of", None) or date.today()
         column = column_for(site, item.url) if site else None
         where = {
-            "url": item.url,
+            "url": redact(item.url),  # a 公示 link may carry an ID number in its query
             "site": site.id if site else None,
             "column": column.name if column else item.column_name,
             "department": department_for(site, item.url, column),
@@ -72,9 +72,14 @@ class CheckPipeline:
             self._chrome_seen.add(digest)
             # Chrome is what the site shows today, so today's date applies to it.
             for f in check_text(block, self.matcher, today, today):
+                # The same header/footer shows on every page: pin it to the home page and the
+                # site's default owner, so it does not move with whichever page came first.
                 self._place(f, where)
-                f.published = None
-                f.place = f"site:{where['site'] or item.url}:chrome"
+                f.url = redact(getattr(spider, "home_url", None) or item.url)
+                f.column, f.published = None, None
+                f.department = (site.department or None) if site else None
+                f.page_title = "全站公共区域（页头、导航、页脚）"
+                f.place = f"site:{where['site'] or f.url}:chrome"
                 f.note = (f.note + "；" if f.note else "") + "位于页面公共区域（页头/导航/页脚），各页面均显示"
                 findings.append(f)
         item.findings = findings
@@ -124,7 +129,7 @@ class StorePipeline:
         if self.store is None or not isinstance(item, PageItem):
             return item
         self.store.record_page(
-            self.crawler.spider.scan_id, item.url, item.status, title=redact(item.title) or None,
+            self.crawler.spider.scan_id, redact(item.url), item.status, title=redact(item.title) or None,
             published=item.published, column=item.column, department=item.department,
             error=item.error, findings=item.findings,
         )

@@ -85,7 +85,8 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
     directory = (out_dir or config.reports_path) / scan_date.isoformat()
     directory.mkdir(parents=True, exist_ok=True)
 
-    findings = sorted(store.findings(scan_ids=[s.id for s in scans], statuses=OPEN_STATUSES), key=sort_key)
+    findings = sorted(store.findings(sites=site_ids, statuses=OPEN_STATUSES), key=sort_key)
+    incomplete = [s for s in scans if s.status != "complete"]
     dept_names = {d.id: d.name for d in config.departments}
     by_dept: dict[str, list[Finding]] = {d.id: [] for d in config.departments}
     for f in findings:
@@ -108,7 +109,9 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
         })
 
     env = environment(config.resolve("templates"))
-    common = {"scan_date": scan_date, "generated": generated or date.today(), "config": config}
+    site_names = {s.id: s.name for s in config.sites}
+    common = {"scan_date": scan_date, "generated": generated or date.today(), "config": config,
+              "incomplete": [(site_names.get(s.target, s.target), s) for s in incomplete]}
     result = ReportResult(directory=directory, index=directory / "index.html", findings=len(findings))
     for dl in lists:
         path = directory / dl.filename

@@ -51,10 +51,17 @@ ITEM_PIPELINES = {
     "monitor.pipelines.StorePipeline": 800,
 }
 
-# `-O findings.jsonl` writes one finding per line (not one page per line).
+# `-O findings.jsonl` writes one finding per line; every other format writes findings too,
+# never the page text (which may hold personal numbers).
 FEED_EXPORTERS = {
     "jsonl": "monitor.exporters.FindingsJsonLinesExporter",
     "jsonlines": "monitor.exporters.FindingsJsonLinesExporter",
+    "jl": "monitor.exporters.FindingsJsonLinesExporter",
+    "json": "monitor.exporters.FindingsJsonExporter",
+    "csv": "monitor.exporters.FindingsCsvExporter",
+    "xml": "monitor.exporters.FindingsXmlExporter",
+    "pickle": "monitor.exporters.FindingsPickleExporter",
+    "marshal": "monitor.exporters.FindingsMarshalExporter",
 }
 FEED_EXPORT_ENCODING = "utf-8"
 

@@ -115,6 +115,7 @@ class FindingRow(Base):
             url=self.url, parent_url=self.parent_url, site=self.site, column=self.column,
             department=self.department, page_title=self.page_title, published=self.published,
             status=self.status, first_seen=self.first_seen, last_seen=self.last_seen, id=self.id,
+            stored_fingerprint=self.fingerprint,
         )
 
 
@@ -205,15 +206,16 @@ class Store:
                 scan.stats = json.loads(json.dumps(stats, default=str))
             if status == "complete":
                 seen = select(Sighting.finding_id).where(Sighting.scan_id == scan_id)
-                # A page that failed this time (timeout, 5xx) says nothing about its problems;
-                # a page that is gone (404/410) has taken them with it.
-                unreadable = select(Page.url).where(
-                    Page.scan_id == scan_id, Page.error.is_not(None),
-                    or_(Page.status.is_(None), Page.status.not_in((404, 410))))
+                # Fixed means: this scan read the page and the problem was not there, or the
+                # page is gone (404/410). A page that failed (timeout, 5xx) or was never
+                # reached (its list page failed) says nothing about its problems.
+                read = select(Page.url).where(
+                    Page.scan_id == scan_id,
+                    or_(Page.error.is_(None), Page.status.in_((404, 410))))
                 s.execute(
                     update(FindingRow)
                     .where(FindingRow.site == scan.target, FindingRow.status.in_(OPEN_STATUSES),
-                           FindingRow.id.not_in(seen), FindingRow.url.not_in(unreadable))
+                           FindingRow.id.not_in(seen), FindingRow.url.in_(read))
                     .values(status="fixed", fixed_on=scan.scan_date)
                 )
             return scan
@@ -296,10 +298,14 @@ class Store:
 
     def findings(self, scan_ids: Iterable[int] | None = None, statuses: Iterable[str] | None = OPEN_STATUSES,
                  site: str | None = None, department: str | None = None,
-                 category: str | None = None) -> list[Finding]:
-        """Findings, optionally only those seen in the given scans, filtered."""
+                 category: str | None = None, sites: Iterable[str] | None = None) -> list[Finding]:
+        """Findings (by default those still to fix), optionally only those seen in the given
+        scans, filtered. An open finding stays open until a complete scan fixes it, so the
+        open findings of a site are its to-do list even after a failed scan."""
         with self.session() as s:
             q = select(FindingRow)
+            if sites is not None:
+                q = q.where(FindingRow.site.in_(list(sites)))
             if scan_ids is not None:
                 q = q.where(FindingRow.id.in_(select(Sighting.finding_id)
                                               .where(Sighting.scan_id.in_(list(scan_ids)))))

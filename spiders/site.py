@@ -144,17 +144,22 @@ class SiteSpider(scrapy.Spider):
         if url in self._parsed:  # reached again through a redirect
             return
         self._parsed.add(url)
-        if not isinstance(response, TextResponse) or b"html" not in response.headers.get(b"Content-Type", b"text/html").lower():
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        if not isinstance(response, TextResponse) or "html" not in (content_type or "text/html").lower():
+            # Recorded all the same: the store must know this URL was read (or failed).
             self.crawler.stats.inc_value("monitor/non_html")
+            error = f"HTTP {response.status}" if response.status >= 400 else None
             if is_home:
-                self.home_error = "首页不是 HTML 页面"
+                self.home_error = error or "首页不是 HTML 页面"
+            yield PageItem(url=response.url, status=response.status, error=error, content_type=content_type,
+                           depth=response.meta.get("depth", 0))
             return
         item = extract_page(response.text, response.url, response.status)
         item.depth = response.meta.get("depth", 0)
         referer = response.request.headers.get("Referer") if response.request else None
         item.referer = referer.decode("latin-1") if referer else None
         item.encoding = response.encoding
-        item.content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        item.content_type = content_type
         if response.status >= 400:
             item.error = item.error or f"HTTP {response.status}"
             if is_home:

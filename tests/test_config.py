@@ -114,3 +114,24 @@ def test_init_writes_a_config_that_passes_and_never_overwrites(tmp_path):
     load_config(tmp_path / "office.yaml")
     again = run_govmon("init", "office.yaml", cwd=tmp_path)
     assert again.returncode == 2 and "已存在" in again.stderr
+
+
+def test_init_into_a_directory_and_demo_into_a_file_are_clear_errors(tmp_path):
+    (tmp_path / "folder").mkdir()
+    result = run_govmon("init", "folder", "--force", cwd=tmp_path)
+    assert result.returncode == 2 and "是目录" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    result = run_govmon("demo", "--dir", "afile", cwd=tmp_path)
+    assert result.returncode == 2 and "不是目录" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = run_govmon("demo", "--dir", "mine", cwd=tmp_path)
+    assert result.returncode == 2 and (tmp_path / "mine" / "notes.txt").exists()
+
+
+def test_findings_before_any_scan_says_so_and_unknown_site_is_an_error(tmp_path):
+    write(tmp_path, GOOD)
+    result = run_govmon("findings", "--config", "monitor.yaml", cwd=tmp_path)
+    assert result.returncode == 0 and "尚未扫描" in result.stderr
+    result = run_govmon("findings", "--config", "monitor.yaml", "--site", "nosuch", cwd=tmp_path)
+    assert result.returncode == 2 and "没有 id 为 'nosuch' 的站点" in result.stderr

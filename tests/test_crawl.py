@@ -320,8 +320,9 @@ def test_bad_pages_are_recorded_and_do_not_stop_the_crawl(tmp_path: Path, crawl_
     assert "超时" in (row("/slow.html").error or "")
     assert row("/junk.html").status == 200
     assert row("/malformed.html").status == 200 and row("/malformed.html").error is None
-    # non-HTML responses are skipped (no page row) and counted
-    assert base + "/download?id=1" not in pages and base + "/photo?id=2" not in pages
+    # non-HTML responses are recorded as read (so the store knows their URL was fetched) and counted
+    for url in (base + "/download?id=1", base + "/photo?id=2"):
+        assert pages[url].error is None and pages[url].status == 200
     assert scan.stats["non_html"] == 2
     # the good pages, and the page linked only from the malformed one, were crawled and checked
     assert [f["text"] for f in crawl.findings_for(base + "/ok.html")] == [TYPO]
@@ -435,6 +436,34 @@ def test_fixed_only_after_a_complete_rescan(tmp_path: Path, crawl_env: dict[str,
     with open_store(tmp_path) as store:
         [fixed] = store.findings(statuses=["fixed"])
     assert (str(fixed.last_seen), fixed.url) == ("2026-11-20", f"{site.base}/news.html")
+
+
+def test_pages_that_failed_or_were_not_reached_keep_their_findings_open(tmp_path: Path, crawl_env: dict[str, str]) -> None:
+    routes = {
+        "/": page("首页", "首页", ["/list.html", "/notice.html"]),
+        "/list.html": page("要闻动态", "列表", ["/news.html"]),
+        "/news.html": page("要闻", f"我们要{TYPO}"),
+        "/notice.html": page("通知", "各单位迫不急待地落实。"),
+    }
+    config = None
+
+    def scan(as_of: str) -> dict[str, str]:
+        proc = govmon("scan", "--config", str(config), "--as-of", as_of, cwd=tmp_path, env=crawl_env)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        with open_store(tmp_path) as store:
+            assert store.scans(limit=1)[0].status == "complete"
+            return {f.text: f.status for f in store.findings(statuses=None)}
+
+    with serve(routes) as site:
+        config = write_config(tmp_path, [{"id": "portal", "url": f"{site.base}/"}])
+        assert scan("2026-11-20") == {TYPO: "new", "迫不急待": "new"}
+        port = site.port
+    # the notice now answers 503 text/plain, and the list page that leads to the news fails:
+    # the scan completes, but neither problem was looked at again, so neither is fixed
+    broken = dict(routes, **{"/notice.html": raw("Service Unavailable".encode(), "text/plain", status=503),
+                             "/list.html": server_error()})
+    with serve(broken, port=port):
+        assert scan("2026-11-21") == {TYPO: "new", "迫不急待": "new"}
 
 
 # ------------------------------------------------------------------------------ usage errors

@@ -13,7 +13,9 @@ from datetime import date
 import pytest
 
 from monitor.checks.privacy import (
+    CODE_WORDS,
     LIST_WORDS,
+    OFFICIAL_PHONE_WORDS,
     check_privacy,
     id_checksum_ok,
     mask_id,
@@ -313,7 +315,7 @@ def test_15_digit_number_with_an_impossible_date_is_not_an_id():
 # ------------------------------------------------------------------------ mobiles
 
 @pytest.mark.parametrize("text, raw", [
-    ("联系人手机：13812345678。", "13812345678"),
+    ("申请人本人手机：13812345678。", "13812345678"),
     ("手机 138-1234-5678", "138-1234-5678"),
     ("电话：+86 138 1234 5678", "138 1234 5678"),
     ("电话：+8613812345678", "13812345678"),
@@ -365,9 +367,181 @@ def test_mobile_lookalikes_are_not_flagged(text):
 
 
 def test_two_mobiles_separated_by_a_space_are_both_flagged():
-    text = "联系人：13812345678 13987654321"
+    text = "申请人手机：13812345678 13987654321"
     found = check(text)
     assert [text[f.start:f.end] for f in found] == ["13812345678", "13987654321"]
+
+
+# ------------------------------------------------- full-width digits, X/×/Ｘ check character
+
+def fullwidth(s: str) -> str:
+    """ASCII digits and X written full-width (as some editors and IMEs produce them)."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() or c == "X" else c for c in s)
+
+
+def mask_shown(raw: str, keep_head: int, keep_tail: int) -> str:
+    return raw[:keep_head] + "*" * (len(raw) - keep_head - keep_tail) + raw[-keep_tail:]
+
+
+@pytest.mark.parametrize("raw", [
+    ID_X[:-1] + "Ｘ",  # full-width check character
+    ID_X[:-1] + "×",  # multiplication sign used for X (U+00D7, not touched by NFKC)
+    fullwidth(ID_X),  # everything full-width
+    fullwidth(ID_A),
+    fullwidth(ID_A[:9]) + ID_A[9:],  # mixed widths
+])
+def test_full_width_ids_and_check_characters_are_found_and_masked(raw):
+    text = f"王德明 {raw} 城关镇和平社区"
+    [f] = check(text)
+    assert f.rule == "id-number" and f.severity == "veto"
+    assert text[f.start:f.end] == raw
+    # shown as written, hidden characters as *; the key is the canonical masked form
+    assert f.text == f.suggestion == mask_shown(raw, 2, 3)
+    canonical = ID_X if raw[-1] in "Ｘ×X" else ID_A
+    assert f.key == mask_id(canonical)
+    assert f.context[f.context_start:f.context_end] == f.text
+    assert_no_raw(f, raw)
+    assert_no_raw(f, canonical)
+
+
+def test_the_same_id_in_two_widths_is_one_finding_with_the_ascii_key():
+    text = f"身份证号{ID_A}，复核身份证号{fullwidth(ID_A)}。"
+    [f] = check(text)
+    assert f.key == mask_id(ID_A)
+
+
+@pytest.mark.parametrize("text", [
+    f"身份证号：{fullwidth(wrong_check_digit(ID_A))}",  # checksum wrong, full-width
+    f"身份证号：{ID_A[:-1]}×",  # × is X only where X is the right check character
+    f"面积{ID_X[:-1]}×3",  # a product, not a check character
+    "身份证号：５２＊＊＊＊＊＊＊＊＊＊＊＊＊１２３Ｘ",  # masked, full-width
+    "手机：１３８＊＊＊＊５６７８",
+    "订单号１３８１２３４５６７８９０",  # 13 full-width digits
+])
+def test_full_width_lookalikes_are_not_flagged(text):
+    assert check(text) == []
+
+
+def test_full_width_mobile_is_found_and_masked():
+    raw = fullwidth("13912345678")
+    text = f"申请人手机：{raw}。"
+    [f] = check(text)
+    assert f.rule == "mobile" and text[f.start:f.end] == raw
+    assert f.text == "１３９****５６７８"
+    assert f.key == "139****5678"
+    assert_no_raw(f, raw)
+    assert_no_raw(f, "13912345678")
+
+
+def test_redact_masks_full_width_numbers_in_place():
+    fw_id, fw_mobile = fullwidth(ID_A), fullwidth("13812345678")
+    text = f"甲{fw_id}乙{fw_mobile}丙{ID_X[:-1]}Ｘ丁{ID_X[:-1]}×戊"
+    out = redact(text)
+    assert len(out) == len(text)
+    assert out == (f"甲{mask_shown(fw_id, 2, 3)}乙１３８****５６７８丙{mask_shown(ID_X, 2, 3)[:-1]}Ｘ"
+                   f"丁{mask_shown(ID_X, 2, 3)[:-1]}×戊")
+
+
+def test_redact_of_a_term_context_hides_a_full_width_id():
+    # a term finding's context is cut from the page and only goes through redact()
+    context = f"…公示如下：王德明 {ID_X[:-1]}Ｘ 城关镇人民攻府…"
+    out = redact(context)
+    assert ID_X[:-1] not in out and ID_X[2:-3] not in out
+    assert f"王德明 {ID_X[:2]}{'*' * 13}{ID_X[-3:-1]}Ｘ 城关镇" in out
+
+
+def test_redact_masks_a_full_width_number_cut_at_the_edge():
+    out = redact("…" + fullwidth(ID_B[5:]) + " 张三")
+    assert out == "…" + "*" * (len(ID_B) - 8) + fullwidth(ID_B[-3:]) + " 张三"
+
+
+# --------------------------------------------------------- codes that look like mobiles
+
+@pytest.mark.parametrize("text", [
+    "合同编号：13520240001",
+    "采购项目编号：15220231108",
+    "受理编号13820241015",
+    "订单号 13900001111",
+    "项目号：13900001111",
+    "交易流水号 13900001111，",
+    "（案号：13900001111）",
+    "统一代码 13900001111",
+    "合同编号：１３５２０２４０００１",  # full-width
+] + [f"{word}：13900001111" for word in CODE_WORDS])
+def test_numbers_right_after_a_code_word_are_not_mobiles(text):
+    assert check(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "合同编号：HT2024，签约人手机13912345678",  # the code word is not the number's label
+    "项目编号2024-01，负责人手机：13912345678",
+    "手机13912345678，合同编号：HT2024",  # the code word comes after
+    "编号后请拨打申请人手机，号码为：13912345678",  # more than 10 characters away
+    "订单。申请人手机13912345678",  # a sentence ends between
+    "编号 手机13912345678",  # a phone word between
+    "银行账号：13912345678",  # accounts are personal: not a code word
+    "卡号：13912345678",
+])
+def test_mobiles_not_labelled_by_a_code_word_are_still_flagged(text):
+    assert rules(text) == ["mobile"]
+
+
+def test_account_and_card_words_are_not_code_words():
+    assert not {"账号", "卡号", "银行卡号", "账户"} & set(CODE_WORDS)
+
+
+# ------------------------------------------------------- published official contacts
+
+@pytest.mark.parametrize("text", [
+    "联系人：王科长，联系电话：13912345678。",
+    "值班手机：13912345678",
+    "咨询电话：13912345678",
+    "联系方式：13912345678",
+    "如有异议，请与县民政局社会救助股联系。联系人：陈某某，手机：13912345678。",
+    "监督电话：0851-12345678，13912345678",
+] + [f"{word}：13912345678" for word in OFFICIAL_PHONE_WORDS])
+def test_published_official_contacts_are_not_personal_data(text):
+    assert check(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "请联系我局。申请人王某手机13912345678",  # the label is in another sentence
+    "联系人：王科长（县民政局社会救助股股长），其本人手机13912345678",  # more than 20 characters
+    "联系人：王科长\n张三 13912345678",  # another line
+])
+def test_a_contact_label_elsewhere_does_not_excuse_a_mobile(text):
+    assert rules(text) == ["mobile"]
+
+
+@pytest.mark.parametrize("text", [
+    f"姓名：张三，身份证号：{ID_A}，联系电话：13912345678",
+    f"张三 {ID_A} 联系方式：13912345678",
+    "张三 52************123X 联系电话：13912345678",  # masked ID: still a personal row
+])
+def test_a_mobile_in_a_row_with_a_name_and_an_id_is_personal_even_with_a_label(text):
+    assert "mobile" in rules(text)
+
+
+def test_a_label_with_a_name_but_no_id_is_an_official_contact():
+    assert check("联系人：张三，联系电话：13912345678") == []
+
+
+def test_a_tab_separated_list_row_under_a_phone_header_is_personal():
+    header = "2026年临时救助对象名单公示\n序号\t姓名\t关系\t联系电话\n"
+    text = header + "1\t张三\t联系人\t13912345678\n"
+    assert rules(text) == ["mobile"]
+    # the same row without a 公示/名单 word, or without a phone header, is a contact list
+    assert check(text.replace("临时救助对象名单公示", "业务科室通讯录")) == []
+    assert check(text.replace("\t联系电话", "\t备注")) == []
+
+
+def test_demo_contact_line_and_table_row():
+    text = ("城乡低保对象名单公示\n姓名 身份证号 住址 保障人数 联系电话\n"
+            "王德明 52012219520314015X 城关镇和平社区 2 13912345678\n"
+            "李秀兰 520122195808260226 青山镇新民村三组 1 138****5678\n"
+            "如有异议，请与县民政局社会救助股联系。联系人：陈某某，手机：13887654321。\n")
+    found = [f for f in check(text) if f.rule == "mobile"]
+    assert [text[f.start:f.end] for f in found] == ["13912345678"]
 
 
 # --------------------------------------------------------------- never flagged
@@ -439,6 +613,33 @@ def test_redact_masks_a_number_cut_in_half_at_a_context_edge():
     assert redact("…" + ID_B[3:] + " 张三") == "…" + "*" * 12 + ID_B[-3:] + " 张三"
     # a cut, space-separated mobile keeps only its outer digits
     assert redact("…1234 5678 王五") == "…**** *678 王五"
+
+
+@pytest.mark.parametrize("text", [
+    "…2026-10-19 10:30",
+    "…6-10-19 10:30 发布",
+    "…026年10月19日",
+    "…10:30 发布",
+    "…19 2026年",
+    "发布时间：2026-10-19 10:30…",
+    "发布时间：2026-10…",
+    "于2026年10月19…",
+    "…1234 张三",  # 4 digits: not a cut number
+    "电话 1391…",
+])
+def test_redact_leaves_dates_and_short_runs_at_an_edge_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text, want", [
+    ("…12345 张三", "…**345 张三"),
+    ("…1234X 张三", "…**34X 张三"),
+    ("…8-1234-5678 王五", "…*-****-*678 王五"),
+    ("张三 52012219…", "张三 52******…"),
+    ("手机 138 1234…", "手机 13* ****…"),
+])
+def test_redact_masks_runs_of_five_digits_or_mobile_pieces_at_an_edge(text, want):
+    assert redact(text) == want
 
 
 def test_redact_of_a_finding_context_masks_neighbours_cut_at_the_edge():

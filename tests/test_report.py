@@ -37,10 +37,12 @@ def finding(**kw) -> Finding:
     return Finding(**base)
 
 
-def record(store, findings, status="complete"):
+def record(store, findings, status="complete", pages=()):
     scan_id = store.start_scan("portal", DAY)
     for f in findings:
         store.record_page(scan_id, f.url, 200, title=f.page_title, findings=[f])
+    for url in pages:  # pages read without problems
+        store.record_page(scan_id, url, 200)
     store.finish_scan(scan_id, status)
 
 
@@ -116,9 +118,23 @@ def test_only_http_links_are_clickable():
 def test_fixed_findings_leave_the_list(setup):
     config, store = setup
     record(store, [finding()])
-    record(store, [])
+    record(store, [], pages=[finding().url])
     result = build_report(config, store, generated=DAY)
     assert parse(result.index).get_element_by_id("total").text == "0"
+
+
+def test_after_a_failed_scan_the_lists_keep_the_open_findings_and_say_why(setup):
+    config, store = setup
+    record(store, [finding()])
+    scan_id = store.start_scan("portal", DAY)
+    store.finish_scan(scan_id, "failed", "首页无法访问：连接超时")
+    result = build_report(config, store, generated=DAY)
+    index, office = parse(result.index), parse(result.departments["office"])
+    assert index.get_element_by_id("total").text == "1"
+    assert len(office.xpath('//tr[@class="finding"]')) == 1
+    for doc in (index, office):
+        assert "最近一次扫描未完成" in doc.get_element_by_id("incomplete").text_content()
+        assert "连接超时" in doc.get_element_by_id("incomplete").text_content()
 
 
 def test_a_failed_scan_is_shown_with_its_reason(setup):

@@ -156,3 +156,19 @@ def test_personal_numbers_never_reach_the_database_file(tmp_path):
     store.close()
     for path in tmp_path.iterdir():
         assert raw.encode() not in path.read_bytes(), path
+
+
+def test_a_page_the_complete_scan_never_reached_keeps_its_findings_open(store):
+    # its list page failed, so the crawl never got to it: that says nothing about the problem
+    scan(store, D1, [typo()])
+    scan(store, D2, [], pages=("http://127.0.0.1/other.html",))
+    assert statuses(store) == {"再接再励": "new"}
+
+
+def test_findings_read_back_carry_the_fingerprint_they_are_stored_under(store):
+    f = typo()
+    f.place, f.key = "site:portal:chrome", "再接再励"
+    scan(store, D1, [f])
+    (back,) = store.findings()
+    assert back.fingerprint == f.fingerprint
+    assert back.to_dict()["fingerprint"] == f.fingerprint

@@ -150,3 +150,30 @@ def test_before_after_and_severity_if_columns(tmp_path):
     assert check_terms("歌声直上九宵", m, TODAY) == []
     assert [f.severity for f in check_terms("歌声响彻九宵", m, TODAY)] == ["minor"]
     assert [f.severity for f in check_terms("通知：歌声响彻九宵", m, TODAY)] == ["major"]
+
+
+# ---- found in review: place names with 原, citations, agency names jieba splits, court news
+@pytest.mark.parametrize("text", ["太原市国土资源局发布通知", "平原县国土资源局召开会议", "高原县国土资源局"])
+def test_yuan_inside_a_place_name_is_not_former(matcher, text):
+    assert [f.text for f in check_terms(text, matcher, TODAY)] == ["国土资源局"]
+
+
+def test_former_before_a_place_name_is_still_former(matcher):
+    assert check_terms("原太原市国土资源局档案移交", matcher, TODAY) == []
+
+
+@pytest.mark.parametrize("text", ["依据《土地调查条例实施办法》（国土资源部令第45号）", "根据农业部公告2017年第1号要求"])
+def test_citations_of_old_regulations_are_not_outdated_names(matcher, text):
+    assert check_terms(text, matcher, TODAY) == []
+
+
+@pytest.mark.parametrize("text", ["住房与城乡建设部印发通知", "县住房与城乡建设局召开会议"])
+def test_he_replaced_by_yu_in_agency_names_is_found_even_when_jieba_splits_it(matcher, text):
+    assert [f.suggestion for f in check_terms(text, matcher, TODAY)] == ["住房和城乡建设"]
+
+
+@pytest.mark.parametrize("text", ["县公安局破获一起网络百家乐赌博案，抓获犯罪嫌疑人5名。",
+                                  "被告人以开设赌场罪被判处有期徒刑，其经营的六合彩网站被关停。",
+                                  "县人民法院公开宣判一起网上赌场案件。"])
+def test_police_and_court_news_about_gambling_is_not_spam(matcher, text):
+    assert check_terms(text, matcher, TODAY) == []

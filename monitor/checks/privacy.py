@@ -10,6 +10,10 @@ Nothing unmasked ever leaves this module in a Finding: `text`, `suggestion`, `ke
 and `note` carry the masked form, and the context goes through `redact()` so that
 neighbouring numbers are masked too. All masking is length-preserving, so offsets
 into a context stay valid after redaction.
+
+Numbers are matched on the NFKC-folded text (`lexicon._nfkc_table()`, one character for
+one character), so full-width digits and check characters (５２０…０１５Ｘ) are found and
+masked like ASCII ones; offsets and masks always refer to the text as given.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from bisect import bisect_left
 from datetime import date
 
 from ..finding import Finding, make_context
+from ..lexicon import _nfkc_table
 
 __all__ = [
     "check_privacy",
@@ -30,6 +35,7 @@ __all__ = [
     "ID_WORDS",
     "LIST_WORDS",
     "OFFICIAL_PHONE_WORDS",
+    "CODE_WORDS",
     "SURNAMES",
     "NOT_NAMES",
 ]
@@ -48,10 +54,19 @@ ID_WORDS: tuple[str, ...] = ("身份证", "身份证号", "证件号", "公民�
 #: words that make an exposed ID number a list/公示 leak → severity `veto`
 LIST_WORDS: tuple[str, ...] = ("公示", "名单", "花名册", "低保", "特困", "贫困户", "补贴", "救助", "发放")
 
-#: a mobile number right after one of these is an official contact published on purpose
+#: a mobile number right after one of these (same sentence) is an office's contact,
+#: published on purpose (RULES.md §5) — unless it sits in a row of a personal list
 OFFICIAL_PHONE_WORDS: tuple[str, ...] = (
     "举报电话", "举报热线", "监督电话", "监督热线", "投诉电话", "投诉热线",
-    "咨询电话", "服务热线", "值班电话", "办公电话", "热线电话", "热线",
+    "咨询电话", "服务热线", "值班电话", "值班手机", "办公电话", "热线电话", "热线",
+    "联系电话", "联系人", "联系方式",
+)
+
+#: an 11-digit number right after one of these is a code (contract, order, case …), not a
+#: mobile. Bank card / 账号 words are deliberately absent: those numbers are personal too.
+CODE_WORDS: tuple[str, ...] = (
+    "编号", "单号", "订单", "流水号", "批号", "项目号", "受理号", "案号", "序号", "代码",
+    "文号", "证号", "登记号",
 )
 
 #: 2–4 Han character cells that are column labels or common words, not personal names
@@ -92,6 +107,9 @@ _ID15_WORD_REACH = 20  # an ID word this close before a 15-digit number is enoug
 _ID15_TABLE_REACH = 1000  # header with an ID word this far above an ID table row
 _OFFICIAL_REACH = 20  # hotline label this close before a mobile number (may list a landline first)
 _NAME_REACH = 24  # characters scanned for a name directly before a hit
+_CODE_REACH = 10  # a CODE_WORDS word ends at most this far before a mobile-shaped number
+_TABLE_REACH = 1000  # header line (电话/手机) and list word this far above a tab row
+_SENTENCE_END = "。;；!！?？"
 
 # ------------------------------------------------------------------ regular expressions
 
@@ -102,7 +120,9 @@ _RUN = r"0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a*×＊"
 _NOT_AFTER_RUN = rf"(?<![{_RUN}])(?<![0-9][.．])"
 _NOT_BEFORE_RUN = rf"(?![{_RUN}])(?![.．][0-9])"
 
-_ID18 = re.compile(rf"{_NOT_AFTER_RUN}[1-8][0-9]{{16}}[0-9Xx]{_NOT_BEFORE_RUN}")
+# All patterns run on the NFKC-folded text: full-width digits/letters are ASCII there.
+# × (U+00D7, untouched by NFKC) is a common stand-in for the check character X.
+_ID18 = re.compile(rf"{_NOT_AFTER_RUN}[1-8][0-9]{{16}}[0-9Xx×]{_NOT_BEFORE_RUN}")
 _ID15 = re.compile(rf"{_NOT_AFTER_RUN}[1-8][0-9]{{14}}{_NOT_BEFORE_RUN}")
 _MOBILE = re.compile(
     rf"""
@@ -117,13 +137,23 @@ _MOBILE = re.compile(
 # redact(): deliberately looser than the check — mask anything that looks like a number
 # of the right shape, checksum or not.
 _REDACT = re.compile(
-    r"(?<![0-9])(?P<id>[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])"
+    r"(?<![0-9])(?P<id>[0-9]{17}[0-9Xx×]|[0-9]{15})(?![0-9])"
     r"|(?<![0-9])(?:86)?(?P<mob>1[3-9][0-9](?P<sep>[ \-]?)[0-9]{4}(?P=sep)[0-9]{4})(?![0-9])"
 )
 # A context cut by make_context() starts/ends with "…" and may cut a number in half.
-_EDGE_LEFT = re.compile(r"^…(?P<frag>[0-9](?:[ \-]?[0-9])*[Xx]?)")
-_EDGE_RIGHT = re.compile(r"(?<![0-9])(?<![0-9][ \-])(?P<frag>[0-9](?:[ \-]?[0-9])*)…$")
-_EDGE_MIN_DIGITS = 5
+# Only a run of at least 5 digits touching the edge counts as a cut number (a left one may
+# end in a check character, and 4 digits + X count too), or the visible part of a
+# separated mobile (…1234 5678 / …8-1234-5678 on the left, 138 1234… on the right).
+# Dates and times (2026-10-19, 2026年10月19日, 10:30) never match.
+_EDGE_LEFT = re.compile(
+    r"^…(?P<frag>[0-9]{5,}[Xx×]?|[0-9]{4}[Xx×]"
+    r"|[0-9]{1,3}(?P<s>[ \-])[0-9]{4}(?P=s)[0-9]{4}(?![0-9]|[:.\-/年月日时点号])"
+    r"|[0-9]{1,4}[ \-][0-9]{4}(?![0-9]|[:.\-/年月日时点号]))"
+)
+_EDGE_RIGHT = re.compile(
+    r"(?<![0-9Xx×])(?<![0-9][ \-:.])"
+    r"(?P<frag>[0-9]{5,}|1[3-9][0-9](?P<s>[ \-])[0-9]{1,4}(?:(?P=s)[0-9]{1,4})?)…$"
+)
 
 _HAN = r"\u3400-\u9fff"
 _CELL_SEP = r"[ \t\u3000,，、;；|:：]"
@@ -174,16 +204,27 @@ def mask_mobile(s: str) -> str:
 
 
 def _mask_digits(frag: str, keep_head: int, keep_tail: int) -> str:
-    n = sum(c in "0123456789Xx" for c in frag)
+    n = sum(c in "0123456789Xx×" for c in frag)
     out = []
     i = 0
     for c in frag:
-        if c in "0123456789Xx":
+        if c in "0123456789Xx×":
             out.append(c if i < keep_head or i >= n - keep_tail else "*")
             i += 1
         else:
             out.append(c)
     return "".join(out)
+
+
+def _fold(text: str) -> str:
+    """NFKC-fold `text` one character for one character (offsets stay valid)."""
+    return text.translate(_nfkc_table())
+
+
+def _overlay(orig: str, folded: str, masked: str) -> str:
+    """Carry a mask computed on the folded form back to the original: `*` wherever
+    masking changed a character, the original character everywhere else."""
+    return "".join("*" if m != f else o for o, f, m in zip(orig, folded, masked))
 
 
 def _redact_match(m: re.Match[str]) -> str:
@@ -196,34 +237,40 @@ def _redact_match(m: re.Match[str]) -> str:
 def redact(text: str) -> str:
     """Mask every personal-number-looking run in `text`, length-preserving.
 
-    Masks 18-digit runs (17 digits + digit/X, checksum or not), 15-digit runs and
-    mobile-looking runs (also written 138-1234-5678 / 138 1234 5678). A number cut in
-    half at a "…" edge of a context (see make_context) is masked too, keeping only
-    the 3 outermost digits of a left fragment or 2 of a right one. Everything else is
-    unchanged, so offsets into the string stay valid.
+    Masks 18-digit runs (17 digits + digit/X/×, checksum or not), 15-digit runs and
+    mobile-looking runs (also written 138-1234-5678 / 138 1234 5678), in ASCII or
+    full-width digits. A number cut in half at a "…" edge of a context (see
+    make_context) is masked too — a run of at least 5 digits touching the edge, or the
+    visible part of a separated mobile — keeping only the 3 outermost digits of a left
+    fragment or 2 of a right one; dates and times at an edge are left alone. Masked
+    characters become `*`, everything else is unchanged (full-width digits that stay
+    visible stay full-width), so offsets into the string stay valid.
     """
-    out = text
+    folded = _fold(text)
+    masked = folded
     # edges first: a cut 15-digit tail of an ID must not be masked as a whole number
-    if out.startswith("…"):
-        m = _EDGE_LEFT.match(out)
-        if m and sum(c.isdigit() for c in m.group("frag")) >= _EDGE_MIN_DIGITS:
-            frag = m.group("frag")
-            out = "…" + _mask_digits(frag, 0, 3) + out[m.end():]
-    if out.endswith("…"):
-        m = _EDGE_RIGHT.search(out)
-        if m and sum(c.isdigit() for c in m.group("frag")) >= _EDGE_MIN_DIGITS:
-            out = out[: m.start()] + _mask_digits(m.group("frag"), 2, 0) + "…"
-    return _REDACT.sub(_redact_match, out)
+    if masked.startswith("…"):
+        m = _EDGE_LEFT.match(masked)
+        if m:
+            masked = masked[: m.start("frag")] + _mask_digits(m.group("frag"), 0, 3) + masked[m.end("frag"):]
+    if masked.endswith("…"):
+        m = _EDGE_RIGHT.search(masked)
+        if m:
+            masked = masked[: m.start("frag")] + _mask_digits(m.group("frag"), 2, 0) + masked[m.end("frag"):]
+    masked = _REDACT.sub(_redact_match, masked)
+    return text if masked == folded else _overlay(text, folded, masked)
 
 
 # ---------------------------------------------------------------------- validation
 
 def id_checksum_ok(s: str) -> bool:
-    """ISO 7064 MOD 11-2 check digit of an 18-character resident ID number."""
+    """ISO 7064 MOD 11-2 check digit of an 18-character resident ID number (full-width
+    digits and X/x/×/Ｘ as the check character accepted)."""
+    s = _fold(s)
     if len(s) != 18 or not s[:17].isascii() or not s[:17].isdigit():
         return False
     total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS))
-    return _ID_CHECK[total % 11] == s[17].upper()
+    return _ID_CHECK[total % 11] == s[17].upper().replace("×", "X")
 
 
 def _date_ok(year: int, month: int, day: int, today: date) -> bool:
@@ -349,10 +396,61 @@ def _mobile_ok(text: str, m: re.Match[str]) -> bool:
         return False  # an amount or a count: 15000000000元
     if whole_start and text[whole_start - 1] in "¥￥$":
         return False
-    lo, _ = _line_bounds(text, whole_start, end, _OFFICIAL_REACH)
-    if _has_any(text[lo:whole_start], OFFICIAL_PHONE_WORDS):
-        return False  # 举报电话：138…, published on purpose
+    if _after_code_word(text, whole_start):
+        return False  # 合同编号：13520240001, 订单号 13900001111
+    if _official_label_before(text, whole_start) and not _personal_row(text, start, end):
+        return False  # 举报电话：138…, 联系人：王科长，联系电话：139…, published on purpose
     return True
+
+
+def _after_code_word(text: str, start: int) -> bool:
+    """A CODE_WORDS word ends at most _CODE_REACH characters before `start` on the same
+    line, with only labels/separators (no digits, no phone word, no sentence end) between."""
+    lo, _ = _line_bounds(text, start, start, _CODE_REACH + 4)
+    window = text[lo:start]
+    for word in CODE_WORDS:
+        i = window.rfind(word)
+        if i < 0:
+            continue
+        gap = window[i + len(word):]
+        if len(gap) <= _CODE_REACH and not _CODE_GAP_BREAK.search(gap):
+            return True
+    return False
+
+
+_CODE_GAP_BREAK = re.compile(rf"[0-9{_SENTENCE_END}]|电话|手机")
+
+
+def _official_label_before(text: str, start: int) -> bool:
+    """An OFFICIAL_PHONE_WORDS label within _OFFICIAL_REACH characters before `start`,
+    on the same line and in the same sentence."""
+    lo, _ = _line_bounds(text, start, start, _OFFICIAL_REACH)
+    window = text[lo:start]
+    cut = max(window.rfind(c) for c in _SENTENCE_END)
+    return _has_any(window[cut + 1:], OFFICIAL_PHONE_WORDS)
+
+
+_LOOSE_NAME = re.compile(rf"(?<![{_HAN}])[{_HAN}]{{2,4}}(?![{_HAN}])")
+# an ID number on a line, full or masked (52************123X): either marks a personal row
+_ID_ON_LINE = re.compile(
+    rf"{_NOT_AFTER_RUN}(?:[1-8][0-9]{{16}}[0-9Xx×]|[1-8][0-9]{{14}}"
+    rf"|(?=[0-9]{{1,6}}[*＊×]{{4}})[1-8][0-9*＊×]{{13}}(?:[0-9*＊×]{{3}})?[0-9Xx*＊×]){_NOT_BEFORE_RUN}"
+)
+
+
+def _personal_row(text: str, start: int, end: int) -> bool:
+    """The number sits in a row of a personal list, where a contact label does not make
+    it an office's contact: its line holds a personal name and an ID number, or it is a
+    tab-separated row under a header with 电话/手机 on a 公示/名单 page."""
+    lo, hi = _line_bounds(text, start, end)
+    line = text[lo:hi]
+    if _ID_ON_LINE.search(line) and any(_is_name(m.group()) for m in _LOOSE_NAME.finditer(line)):
+        return True
+    if "\t" not in line:
+        return False
+    above = text[max(0, lo - _TABLE_REACH):lo]
+    header = any("\t" in ln and ("电话" in ln or "手机" in ln) for ln in above.split("\n"))
+    return header and _has_any(above + line, LIST_WORDS)
 
 
 # ---------------------------------------------------------------------------- check
@@ -367,6 +465,7 @@ _VETO_NOTE = "；号码出现在公示名单中或紧邻姓名，属于泄露个
 
 def _finding(text: str, rule: str, severity: str, start: int, end: int, masked: str,
              key: str) -> Finding:
+    # `text` is the text as given, `masked` the hit masked in its original characters
     context, c_start, c_end = make_context(text, start, end, replacement=masked)
     note = _NOTES[rule].format(masked=masked)
     if severity == "veto":
@@ -397,23 +496,26 @@ def check_privacy(text: str, today: date | None = None) -> list[Finding]:
     the current date).
     """
     today = today or date.today()
-    hits: list[tuple[int, int, str, str, str, str]] = []  # start, end, rule, severity, masked, norm
+    folded = _fold(text)  # same length as `text`: every offset below is valid in both
+    # start, end, rule, severity, masked (canonical), number (canonical)
+    hits: list[tuple[int, int, str, str, str, str]] = []
 
-    id18 = [m for m in _ID18.finditer(text) if _valid_id18(m.group(), today)]
+    id18 = [m for m in _ID18.finditer(folded) if _valid_id18(m.group(), today)]
     id18_starts = [m.start() for m in id18]
     for m in id18:
-        hits.append((m.start(), m.end(), "id-number", _id_severity(text, m.start(), m.end()),
-                     mask_id(m.group()), m.group().upper()))
+        number = m.group().upper().replace("×", "X")
+        hits.append((m.start(), m.end(), "id-number", _id_severity(folded, m.start(), m.end()),
+                     mask_id(number), number))
 
-    id15 = [m for m in _ID15.finditer(text) if _valid_id15(m.group(), today)]
+    id15 = [m for m in _ID15.finditer(folded) if _valid_id15(m.group(), today)]
     id15_starts = [m.start() for m in id15]
     for m in id15:
-        if _id15_in_context(text, m.start(), m.end(), id18_starts, id15_starts):
-            hits.append((m.start(), m.end(), "id-number-15", _id_severity(text, m.start(), m.end()),
+        if _id15_in_context(folded, m.start(), m.end(), id18_starts, id15_starts):
+            hits.append((m.start(), m.end(), "id-number-15", _id_severity(folded, m.start(), m.end()),
                          mask_id(m.group()), m.group()))
 
-    for m in _MOBILE.finditer(text):
-        if _mobile_ok(text, m):
+    for m in _MOBILE.finditer(folded):
+        if _mobile_ok(folded, m):
             num = m.group("num")
             start, end = m.span("num")
             hits.append((start, end, "mobile", "major", mask_mobile(num), re.sub(r"[ \-]", "", num)))
@@ -422,13 +524,21 @@ def check_privacy(text: str, today: date | None = None) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     keys: dict[tuple[str, str], int] = {}
-    for start, end, rule, severity, masked, norm in hits:
-        if (rule, norm) in seen:
-            continue  # the same number again: one problem to fix
-        seen.add((rule, norm))
-        # different numbers can mask alike (same head and tail): keep their keys apart
+    for start, end, rule, severity, masked, number in hits:
+        if (rule, number) in seen:
+            continue  # the same number again (in any width): one problem to fix
+        seen.add((rule, number))
+        # the key is the canonical masked form (ASCII, X), so rewriting a number in
+        # full-width keeps its identity; different numbers can mask alike (same head and
+        # tail): keep their keys apart
         n = keys.get((rule, masked), 0) + 1
         keys[(rule, masked)] = n
         key = masked if n == 1 else f"{masked}#{n}"
-        findings.append(_finding(text, rule, severity, start, end, masked, key))
+        # what is shown is the original masked in place: hidden characters are `*`,
+        # visible ones as written (full-width stays full-width)
+        if rule == "mobile":
+            shown = _overlay(text[start:end], folded[start:end], mask_mobile(folded[start:end]))
+        else:
+            shown = _overlay(text[start:end], folded[start:end], mask_id(folded[start:end]))
+        findings.append(_finding(text, rule, severity, start, end, shown, key))
     return findings

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from ..finding import Finding, make_context
 from ..lexicon import Hit, LexiconEntry, Matcher
@@ -15,9 +16,9 @@ from .privacy import redact
 # A sentence ends at these; `unless` words are looked for inside the hit's sentence.
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 _SENTENCE_REACH = 80
-# 原 as in 原县国土资源局 — but not the 原 of 原则/原因/原来/原本/原有/原始/原告/原文/原件.
+# 原 as in 原县国土资源局 (a word of its own; not the 原 of 太原, 原则).
 _FORMER = "原"
-_NOT_FORMER_NEXT = set("则因来本有始告文件定计")
+_CITATION = re.compile(r"\s*(?:令|公告)\s*(?:\d{4}\s*年\s*)?第\s*[\d一二三四五六七八九十百〇零]+\s*号")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _PREFIX_REACH = 6
 # How far `before`/`after` patterns of a lexicon entry may look from the hit's edge.
@@ -34,15 +35,28 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[lo:hi]
 
 
-def _after_former(text: str, start: int) -> bool:
-    """A 原 among the Han characters just before the hit: 原县国土资源局, 原示例县扶贫办."""
-    i = start
+def _after_former(text: str, start: int, tokenizer: Any) -> bool:
+    """原 as its own word just before the hit: 原县国土资源局, 原示例县国土资源局.
+
+    jieba tells 原 ("former") from the 原 inside 太原市, 平原县, 高原 and 原则."""
     floor = max(0, start - _PREFIX_REACH)
+    i = start
     while i > floor and _HAN.match(text, i - 1):
         i -= 1
-        if text[i] == _FORMER and (i + 1 >= start or text[i + 1] not in _NOT_FORMER_NEXT):
+    if i == start or _FORMER not in text[i:start]:
+        return False
+    lo = max(0, i - 4)  # a little more on the left, so a word is not cut in half
+    pos = lo
+    for token in tokenizer.cut(text[lo:start], HMM=False):
+        if token == _FORMER and pos >= i and (pos > lo or lo == 0 or not _HAN.match(text, lo - 1)):
             return True
+        pos += len(token)
     return False
+
+
+def _is_citation(text: str, end: int) -> bool:
+    """A citation of an old regulation or notice: 国土资源部令第45号, 农业部公告2017年第1号."""
+    return bool(_CITATION.match(text, end, min(len(text), end + 20)))
 
 
 def _inside_title(text: str, start: int) -> bool:
@@ -52,7 +66,8 @@ def _inside_title(text: str, start: int) -> bool:
     return opened >= 0 and text.find("》", opened, start) < 0
 
 
-def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None) -> tuple[bool, str, str | None]:
+def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None,
+           tokenizer: Any) -> tuple[bool, str, str | None]:
     """(keep?, severity, extra note) for one hit."""
     severity = entry.severity
     extra = None
@@ -68,7 +83,7 @@ def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None) -> 
         if any(word in sentence for word in entry.unless):
             return False, severity, None
     if entry.since or entry.until:
-        if _after_former(text, hit.start) or _inside_title(text, hit.start):
+        if _inside_title(text, hit.start) or _is_citation(text, hit.end) or _after_former(text, hit.start, tokenizer):
             return False, severity, None
         if published is None:
             severity = "minor" if severity in ("veto", "major") else severity
@@ -91,7 +106,7 @@ def check_terms(text: str, matcher: Matcher, published: date | None = None) -> l
     seen: set[tuple[str, str]] = set()
     for hit in hits:
         entry = hit.entry
-        keep, severity, extra = _judge(entry, text, hit, published)
+        keep, severity, extra = _judge(entry, text, hit, published, matcher.tokenizer)
         if not keep or (entry.rule, entry.term) in seen:
             continue
         seen.add((entry.rule, entry.term))
