@@ -225,7 +225,10 @@ def ignore(config_path: Path, finding_id: int, reason: str, by: str | None) -> N
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--lexicons", "lexicon_dirs", multiple=True, type=click.Path(path_type=Path),
               help="附加词库目录（可重复）")
-def check_text(files: tuple[Path, ...], published: date | None, fmt: str, lexicon_dirs: tuple[Path, ...]) -> None:
+@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), default=None,
+              help="使用该配置文件中的附加词库（lexicons）和白名单（whitelist）")
+def check_text(files: tuple[Path, ...], published: date | None, fmt: str, lexicon_dirs: tuple[Path, ...],
+               config_path: Path | None) -> None:
     """发布前检查文稿或保存的网页（.txt .html）。
 
     退出码：0 未发现问题；1 发现问题；2 用法或文件错误。
@@ -237,10 +240,15 @@ def check_text(files: tuple[Path, ...], published: date | None, fmt: str, lexico
     from .textcheck import TextCheckError, check_file, format_text
     from .lexicon import Matcher, default_lexicon_dir
 
+    whitelist: list[Any] = []
+    if config_path is not None:
+        config = load_config(config_path)
+        lexicon_dirs = (*config.lexicon_paths, *lexicon_dirs)
+        whitelist = list(config.whitelist)
     try:
         dirs = [default_lexicon_dir(), *lexicon_dirs] if lexicon_dirs else None
         matcher = Matcher.from_dirs(dirs)
-        results = [check_file(path, matcher, published) for path in files]
+        results = [check_file(path, matcher, published, whitelist) for path in files]
     except TextCheckError as exc:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(2)

@@ -69,6 +69,20 @@ class Department(_Model):
         return value
 
 
+class WhitelistEntry(_Model):
+    """A phrase declared correct: a hit inside it is not a finding."""
+
+    text: str = Field(min_length=1)
+    rule: str | None = None
+    reason: str | None = None
+
+
+def _whitelist_items(value: Any) -> Any:
+    if isinstance(value, list):
+        return [{"text": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
 class Column(_Model):
     name: str
     url: str
@@ -87,9 +101,11 @@ class Site(_Model):
     max_depth: int = Field(8, ge=0)
     paths: dict[str, str] = Field(default_factory=dict)
     columns: list[Column] = Field(default_factory=list)
+    whitelist: list[WhitelistEntry] = Field(default_factory=list)
 
     _id = field_validator("id")(_check_id)
     _url = field_validator("url")(_check_http_url)
+    _whitelist = field_validator("whitelist", mode="before")(_whitelist_items)
 
     @field_validator("paths")
     @classmethod
@@ -147,6 +163,7 @@ class Config(_Model):
     reports_dir: str = "reports"
     log_dir: str = "logs"
     lexicons: list[str] = Field(default_factory=list)
+    whitelist: list[WhitelistEntry] = Field(default_factory=list)
     departments: list[Department] = Field(min_length=1)
     sites: list[Site] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
@@ -156,6 +173,8 @@ class Config(_Model):
     # where the file was read from; relative paths are relative to its folder
     base_dir: Path = Field(default=Path("."), exclude=True)
     source: Path | None = Field(default=None, exclude=True)
+
+    _whitelist = field_validator("whitelist", mode="before")(_whitelist_items)
 
     @field_validator("timezone")
     @classmethod

@@ -28,6 +28,7 @@ class CheckPipeline:
         self.crawler: Any = None
         self.matcher: Any = None
         self._chrome_seen: set[str] = set()
+        self.whitelist: list[Any] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "CheckPipeline":
@@ -41,6 +42,8 @@ class CheckPipeline:
         spider = self.crawler.spider
         dirs = tuple(str(p) for p in getattr(spider, "lexicon_dirs", ()) or ())
         self.matcher = shared_matcher(dirs)
+        site = getattr(spider, "site", None)
+        self.whitelist = list(getattr(spider, "whitelist", ()) or ()) + list(site.whitelist if site else ())
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
@@ -62,7 +65,7 @@ class CheckPipeline:
         }
         item.column, item.department = where["column"], where["department"]
         findings = []
-        for f in check_text(item.main_text, self.matcher, item.published, today):
+        for f in check_text(item.main_text, self.matcher, item.published, today, self.whitelist):
             self._place(f, where)
             findings.append(f)
         for block in item.chrome_blocks:
@@ -71,7 +74,7 @@ class CheckPipeline:
                 continue
             self._chrome_seen.add(digest)
             # Chrome is what the site shows today, so today's date applies to it.
-            for f in check_text(block, self.matcher, today, today):
+            for f in check_text(block, self.matcher, today, today, self.whitelist):
                 # The same header/footer shows on every page: pin it to the home page and the
                 # site's default owner, so it does not move with whichever page came first.
                 self._place(f, where)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, Iterable
 
 from .finding import CATEGORIES, SEVERITIES, Finding
 from .lexicon import Matcher
@@ -23,7 +24,8 @@ class TextCheckResult:
     findings: list[Finding]
 
 
-def check_file(path: Path, matcher: Matcher, published: date | None = None) -> TextCheckResult:
+def check_file(path: Path, matcher: Matcher, published: date | None = None,
+               whitelist: Iterable[Any] = ()) -> TextCheckResult:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -37,7 +39,8 @@ def check_file(path: Path, matcher: Matcher, published: date | None = None) -> T
     except ReaderError as exc:
         raise TextCheckError(f"{path}：{exc}") from None
     when = published or document.published
-    findings = sorted(check_text(document.text, matcher, when), key=lambda f: (f.start or 0, f.rule))
+    findings = sorted(check_text(document.text, matcher, when, whitelist=whitelist),
+                      key=lambda f: (f.start or 0, f.rule))
     return TextCheckResult(path, document.text, findings)
 
 

@@ -55,6 +55,7 @@ class SiteSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.database_url: str | None = None
         self.lexicon_dirs: list[str] = []
+        self.whitelist: list[Any] = []  # the config's global whitelist; the site's own is on self.site
         timezone = "Asia/Shanghai"
         try:
             if config:
@@ -68,6 +69,7 @@ class SiteSpider(scrapy.Spider):
                 self.site: Site = cfg.site(site)
                 self.database_url = cfg.database_url
                 self.lexicon_dirs = [str(p) for p in cfg.lexicon_paths]
+                self.whitelist = list(cfg.whitelist)
             elif url:
                 host = urlsplit(url).hostname or "site"
                 self.site = Site(id=host.replace(":", "_")[:64], name=host, url=url, department="")

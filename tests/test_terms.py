@@ -177,3 +177,27 @@ def test_he_replaced_by_yu_in_agency_names_is_found_even_when_jieba_splits_it(ma
                                   "县人民法院公开宣判一起网上赌场案件。"])
 def test_police_and_court_news_about_gambling_is_not_spam(matcher, text):
     assert check_terms(text, matcher, TODAY) == []
+
+
+# ---- sentences explicitly about the past
+@pytest.mark.parametrize("text", [
+    "张某某，男，1975年生，曾任县国土资源局副局长。",
+    "2017年，县国土资源局完成了第三次土地调查准备工作。",
+    "机构改革前，该项职责由县卫生和计划生育委员会承担。",
+    "当时县扶贫开发办公室共有干部8名。",
+])
+def test_sentences_about_the_past_may_use_the_old_name(matcher, text):
+    assert check_terms(text, matcher, TODAY) == []
+
+
+@pytest.mark.parametrize("text", [
+    "2017年以来，县国土资源局持续开展土地整治。",
+    "请于2026年11月30日前将材料报送县国土资源局。",
+    "县国土资源局局长曾某某出席会议。",
+])
+def test_present_tense_sentences_with_the_old_name_are_flagged(matcher, text):
+    assert [f.suggestion for f in check_terms(text, matcher, TODAY)] == ["自然资源局"]
+
+
+def test_the_past_rule_is_only_for_outdated_names(matcher):
+    assert [f.text for f in check_terms("2017年，县人民攻府召开会议。", matcher, TODAY)] == ["人民攻府"]

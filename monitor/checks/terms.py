@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
 from ..finding import Finding, make_context
 from ..lexicon import Hit, LexiconEntry, Matcher
 from .privacy import redact
+from .whitelist import WhitelistEntry, whitelisted
 
 # A sentence ends at these; `unless` words are looked for inside the hit's sentence.
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
@@ -23,6 +24,13 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _PREFIX_REACH = 6
 # How far `before`/`after` patterns of a lexicon entry may look from the hit's edge.
 _EDGE_REACH = 20
+# Words that make a sentence explicitly about the past: 曾任县国土资源局局长 (a CV on a
+# personnel page), 机构改革前, 当时. Bare 曾 is not here: it is also a surname.
+PAST_MARKERS = ("曾任", "曾在", "曾于", "曾经", "曾是", "历任", "时任", "当时", "此前", "彼时", "昔日", "过去",
+                "机构改革前", "改革前", "更名前", "撤销前", "组建前", "挂牌前", "成立前")
+# A year in the sentence; one before the change makes it about the past, unless it only
+# says where a period began (2017年以来, 2017年至今, 自2017年起).
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|[-/.]\d{1,2})(?!\s*(?:以来|至今|起|开始|来))")
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -66,6 +74,13 @@ def _inside_title(text: str, start: int) -> bool:
     return opened >= 0 and text.find("》", opened, start) < 0
 
 
+def _about_the_past(sentence: str, since: date | None) -> bool:
+    """The sentence is explicitly about the past: a past marker, or a year before the change."""
+    if any(marker in sentence for marker in PAST_MARKERS):
+        return True
+    return since is not None and any(int(m.group(1)) < since.year for m in _YEAR.finditer(sentence))
+
+
 def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None,
            tokenizer: Any) -> tuple[bool, str, str | None]:
     """(keep?, severity, extra note) for one hit."""
@@ -85,6 +100,8 @@ def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None,
     if entry.since or entry.until:
         if _inside_title(text, hit.start) or _is_citation(text, hit.end) or _after_former(text, hit.start, tokenizer):
             return False, severity, None
+        if _about_the_past(_sentence(text, hit.start, hit.end), entry.since):
+            return False, severity, None
         if published is None:
             severity = "minor" if severity in ("veto", "major") else severity
             extra = "页面发布日期未知，请人工确认"
@@ -93,21 +110,25 @@ def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None,
     return True, severity, extra
 
 
-def check_terms(text: str, matcher: Matcher, published: date | None = None) -> list[Finding]:
+def check_terms(text: str, matcher: Matcher, published: date | None = None,
+                whitelist: Iterable[WhitelistEntry] = ()) -> list[Finding]:
     """Lexicon findings in `text`; offsets are into `text` as given.
 
     `published` is the page's publication date: outdated names are only wrong on pages
     published on or after the change; without a date they are at most `minor`.
-    One finding per term per text (the first occurrence), so a page repeating an error
-    is one problem to fix, not ten.
+    One finding per term per text (the first occurrence not whitelisted), so a page
+    repeating an error is one problem to fix, not ten.
     """
     hits, _ = matcher.find(text)
+    whitelist = list(whitelist)
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for hit in hits:
         entry = hit.entry
         keep, severity, extra = _judge(entry, text, hit, published, matcher.tokenizer)
         if not keep or (entry.rule, entry.term) in seen:
+            continue
+        if whitelisted(text, hit.start, hit.end, entry.rule, whitelist):
             continue
         seen.add((entry.rule, entry.term))
         context, c_start, c_end = make_context(text, hit.start, hit.end)
