@@ -201,3 +201,44 @@ def test_present_tense_sentences_with_the_old_name_are_flagged(matcher, text):
 
 def test_the_past_rule_is_only_for_outdated_names(matcher):
     assert [f.text for f in check_terms("2017年，县人民攻府召开会议。", matcher, TODAY)] == ["人民攻府"]
+
+
+# ---- county/city forms, short forms, leaders' titles, political expressions
+@pytest.mark.parametrize("text, suggestion", [
+    ("县环保局开展执法检查", "生态环境局"),
+    ("请到县工商局办理登记", "市场监督管理局"),
+    ("县卫生和计划生育局召开会议", "卫生健康局"),
+    ("县扶贫办组织培训", "乡村振兴局"),
+    ("县地税局办税服务厅", "税务局"),
+    ("国务院总理李克强主持召开国务院常务会议", "国务院总理李强"),
+])
+def test_local_and_short_forms_of_renamed_agencies(matcher, text, suggestion):
+    assert [f.suggestion for f in check_terms(text, matcher, TODAY)] == [suggestion]
+
+
+@pytest.mark.parametrize("text", [
+    "环保部门要加强监管",  # 环保部门 is one word
+    "县农业农村局召开会议",
+    "县市场监督管理局开展检查",
+    "2022年3月，国务院总理李克强作政府工作报告。",
+    "县地税局2017年完成税收收入3亿元。",
+])
+def test_current_names_generic_words_and_history_are_silent(matcher, text):
+    assert check_terms(text, matcher, TODAY) == []
+
+
+@pytest.mark.parametrize("text, suggestion", [
+    ("会见台湾政府官员", "台湾当局"),
+    ("所谓台湾总统选举", "台湾地区领导人"),
+    ("北朝鲜代表团", "朝鲜"),
+    ("香港政府宣布", "香港特区政府"),
+])
+def test_political_expressions(matcher, text, suggestion):
+    (f,) = check_terms(text, matcher, TODAY)
+    assert f.suggestion == suggestion and f.category == "severe_error"
+
+
+@pytest.mark.parametrize("text", ["1912年，孙中山就任中华民国临时大总统。", "香港特区政府宣布", "台湾当局",
+                                  "朝鲜和韩国", "1996年香港政府公布的数据"])
+def test_correct_political_expressions_and_history_are_silent(matcher, text):
+    assert check_terms(text, matcher, TODAY) == []
