@@ -180,10 +180,13 @@ def load_entries(files: Iterable[Path]) -> list[LexiconEntry]:
 # --------------------------------------------------------------------------- normalising
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Zero-width characters anywhere, and up to two spaces/symbols inserted between Han characters.
+_ZERO_WIDTH = "\u200b-\u200f\u2060-\u2064\ufeff\u00ad"
+# Zero-width characters anywhere; up to two spaces or symbols inserted between Han characters.
+# Both alternatives start with a character class (the Han character before is checked by a
+# lookbehind after it), so the regex engine can skip quickly over ordinary text.
+_INSERTED = " \u00a0\u3000·•・_*＊"
 _DELETABLE = re.compile(
-    rf"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+"
-    rf"|(?<=[{_HAN}])[ \u00a0·•・_*]{{1,2}}(?=[{_HAN}\u200b-\u200f\u2060-\u2064\ufeff\u00ad])"
+    rf"[{_ZERO_WIDTH}]+|[{_INSERTED}](?<=[{_HAN}][{_INSERTED}])[{_INSERTED}]?(?=[{_HAN}{_ZERO_WIDTH}])"
 )
 
 
@@ -219,18 +222,30 @@ class Normalized:
         return self.to_original(start), self.to_original(end - 1) + 1
 
 
-def normalize(text: str) -> Normalized:
-    translated = text.translate(_nfkc_table())
+def normalize(text: str, table: dict[int, str] | None = None, scan: re.Pattern[str] | None = None) -> Normalized:
+    """NFKC-fold (one character for one) and delete zero-width and inserted characters.
+
+    `table` defaults to every one-to-one NFKC mapping. The Matcher passes only the mappings
+    that can change a match, with `scan`: one regex for "a character to fold" or "something
+    to delete", so ordinary text is scanned once and folded only when it needs it.
+    """
+    if scan is None:
+        text = text.translate(_nfkc_table() if table is None else table)
+        matches = _DELETABLE.finditer(text)
+    else:
+        matches = scan.finditer(text)
     starts, origins, parts = [0], [0], []
     pos = 0
-    for m in _DELETABLE.finditer(translated):
-        parts.append(translated[pos:m.start()])
+    for m in matches:
+        if m.lastgroup == "fold":  # rare: fold the whole text, then start over
+            return normalize(text, table)
+        parts.append(text[pos:m.start()])
         pos = m.end()
         starts.append(starts[-1] + len(parts[-1]))
         origins.append(pos)
     if not parts:
-        return Normalized(translated, (0,), (0,))
-    parts.append(translated[pos:])
+        return Normalized(text, (0,), (0,))
+    parts.append(text[pos:])
     return Normalized("".join(parts), tuple(starts), tuple(origins))
 
 
@@ -264,6 +279,11 @@ class Matcher:
         self.digest = digest
         self.automaton = automaton if automaton is not None else self._build(entries)
         self._tokenizer = None
+        # Only NFKC mappings onto a character that occurs in some key can change a match.
+        key_chars = {ch for e in entries for ch in normalize(e.term).text}
+        self.fold_table = {cp: ch for cp, ch in _nfkc_table().items() if ch in key_chars}
+        fold = "".join(re.escape(chr(cp)) for cp in sorted(self.fold_table))
+        self.scan = re.compile((f"(?P<fold>[{fold}])|" if fold else "") + _DELETABLE.pattern)
 
     @staticmethod
     def _build(entries: list[LexiconEntry]) -> ahocorasick.Automaton:
@@ -330,7 +350,7 @@ class Matcher:
 
     def find(self, text: str) -> tuple[list[Hit], Normalized]:
         """Candidate hits in `text`, allow-listed and contained hits removed, boundaries checked."""
-        norm = normalize(text)
+        norm = normalize(text, self.fold_table, self.scan)
         raw: list[tuple[int, int, tuple[int, ...]]] = []
         for end_idx, (length, idx) in self.automaton.iter(norm.text):
             raw.append((end_idx + 1 - length, end_idx + 1, idx))

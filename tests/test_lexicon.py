@@ -138,3 +138,15 @@ def test_bad_regex_and_bad_severity_rule_are_named(tmp_path):
     path.write_text("term\tcategory\tseverity\tseverity_if\n坐阵\ttypo\tminor\t指挥=>fatal\n", encoding="utf-8")
     with pytest.raises(LexiconError, match=r"bad.tsv:2: severity_if 应写成 正则=>级别"):
         load_entries([path])
+
+
+def test_matcher_folds_lookalike_code_points_and_ideographic_spaces(matcher):
+    # ⼈ is the Kangxi radical U+2F08 (NFKC → 人); 　 is an ideographic space
+    for text in ("经县⼈民攻府研究", "经县人民　攻府研究", "经县人\u200b民攻府研究"):
+        hits, _ = matcher.find(text)
+        assert [h.entry.term for h in hits] == ["人民攻府"], text
+        assert text[hits[0].start:hits[0].end].replace("\u3000", "").replace("\u200b", "") in ("⼈民攻府", "人民攻府")
+
+
+def test_spaces_next_to_latin_or_digits_are_kept(matcher):
+    assert normalize("2026 年 人 民").text == "2026 年人民"
