@@ -1,6 +1,6 @@
-"""Personal-data check: exposed ID and mobile numbers, masking, redaction.
+"""Personal-data check: exposed ID, mobile and bank card numbers, masking, redaction.
 
-All ID numbers here are fictional, built from region code 520122 (and a few others)
+All ID and card numbers here are fictional, built from region code 520122 (and a few others)
 with a checksum helper; none is copied from a real person.
 """
 
@@ -13,11 +13,16 @@ from datetime import date
 import pytest
 
 from monitor.checks.privacy import (
+    CARD_CODE_WORDS,
+    CARD_WORDS,
     CODE_WORDS,
     LIST_WORDS,
     OFFICIAL_PHONE_WORDS,
+    ORG_ACCOUNT_WORDS,
     check_privacy,
     id_checksum_ok,
+    luhn_ok,
+    mask_card,
     mask_id,
     mask_mobile,
     redact,
@@ -662,4 +667,414 @@ def test_a_large_page_is_checked_quickly():
     text = chunk * 5000  # ≈ 400,000 characters
     started = time.perf_counter()
     assert check(text) == []
+    assert time.perf_counter() - started < 5
+
+
+# -------------------------------------------------------------------- bank cards
+
+def luhn_digit(body: str) -> str:
+    """The Luhn check digit for `body` (computed here, independently of the module)."""
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str(-total % 10)
+
+
+def make_card(body: str) -> str:
+    """A fictional card number: `body` plus a correct Luhn check digit."""
+    return body + luhn_digit(body)
+
+
+def fail_luhn(card: str) -> str:
+    return card[:-1] + str((int(card[-1]) + 1) % 10)
+
+
+def grouped(card: str, sep: str = " ") -> str:
+    return sep.join(card[i:i + 4] for i in range(0, len(card), 4))
+
+
+CARD_19 = make_card("622202" + "123456789012")  # UnionPay, 19 digits
+CARD_16 = make_card("622848" + "012345678")  # UnionPay, 16 digits
+VISA_16 = make_card("436742" + "012345678")
+VISA_19 = make_card("436742" + "012345678901")  # 19-digit Chinese Visa debit card
+MC_16 = make_card("532435" + "123456789")
+MC2_16 = make_card("222100" + "123456789")  # Mastercard 2-series
+BIN60_19 = make_card("601382" + "123456789012")  # older domestic BIN outside 62
+CARD_BAD = fail_luhn(make_card("621700" + "987654321098"))  # 62…, 19 digits, fails Luhn
+CARDS = (CARD_19, CARD_16, VISA_16, VISA_19, MC_16, MC2_16, BIN60_19)
+
+UNVERIFIED = "校验未通过、疑似银行卡号，请人工确认"
+
+
+def card_rules(text: str) -> list[tuple[str, str]]:
+    return [(f.rule, f.severity) for f in check(text)]
+
+
+def assert_no_raw_card(finding, raw: str) -> None:
+    """None of the places a finding is shown or stored holds the card number or its
+    hidden middle digits."""
+    digits = raw.replace("-", "").replace(" ", "").replace("\u3000", "")
+    dumped = json.dumps(finding.to_dict(), ensure_ascii=False)
+    for where in (finding.text, finding.suggestion, finding.key, finding.context, finding.note, dumped):
+        assert raw not in where
+        assert digits not in where
+        assert digits[4:-4] not in where
+
+
+def test_test_helpers_build_luhn_valid_cards():
+    assert luhn_ok("79927398713") and luhn_ok("4111111111111111")  # textbook examples
+    assert not luhn_ok("4111111111111112") and not luhn_ok("7")
+    assert luhn_ok(grouped(CARD_19)) and luhn_ok(grouped(CARD_19, "-"))
+    for card in CARDS:
+        assert luhn_ok(card) and not luhn_ok(fail_luhn(card))
+    assert not luhn_ok(CARD_BAD) and CARD_BAD.startswith("62")
+
+
+def test_mask_card_keeps_first_four_and_last_four_digits_and_separators():
+    assert mask_card("6222021234567890123") == "6222***********0123"
+    assert mask_card("6222 0212 3456 7890 123") == "6222 **** **** ***0 123"
+    assert mask_card("6228-4801-2345-6789") == "6228-****-****-6789"
+    for s in (CARD_19, CARD_16, grouped(CARD_19), grouped(CARD_16, "-")):
+        assert len(mask_card(s)) == len(s)
+
+
+def test_valid_card_in_prose_is_major():
+    text = f"经查，涉案银行卡（{CARD_19}）已冻结，相关资金正在追缴。"
+    [f] = check(text)
+    assert f.rule == "bank-card" and f.category == "privacy" and f.severity == "major"
+    assert text[f.start:f.end] == CARD_19
+    assert f.text == f.suggestion == f.key == mask_card(CARD_19)
+    assert "银行卡号" in f.note and mask_card(CARD_19) in f.note and UNVERIFIED not in f.note
+    assert f.context[f.context_start:f.context_end] == f.text
+    assert_no_raw_card(f, CARD_19)
+
+
+@pytest.mark.parametrize("card", CARDS)
+def test_every_issuer_prefix_is_a_card(card):
+    text = f"号码 {card} 已登记"
+    [f] = check(text)
+    assert (f.rule, f.severity) == ("bank-card", "major")
+    assert text[f.start:f.end] == card
+    assert_no_raw_card(f, card)
+
+
+def test_subsidy_table_with_names_and_cards_is_veto():
+    text = (
+        "2024年耕地地力保护补贴发放公示\n"
+        "序号\t姓名\t村组\t银行卡号\t补贴金额\n"
+        f"1\t张三\t新民村一组\t{CARD_19}\t1200.50\n"
+        f"2\t李四\t新民村二组\t{grouped(CARD_16)}\t860.00\n"
+        f"3\t王五\t新民村三组\t{VISA_19}\t430.25\n"
+    )
+    found = check(text)
+    assert [(f.rule, f.severity) for f in found] == [("bank-card", "veto")] * 3
+    assert [text[f.start:f.end] for f in found] == [CARD_19, grouped(CARD_16), VISA_19]
+    for f in found:
+        assert "泄露个人隐私" in f.note
+        for raw in (CARD_19, CARD_16, VISA_19):
+            assert_no_raw_card(f, raw)
+
+
+@pytest.mark.parametrize("text", [
+    f"张三，银行卡号：{CARD_19}。",
+    f"户主：李秀兰 一卡通账号 {CARD_19}",
+    f"{CARD_19} 王德明",
+    f"经评议，拟发放临时救助金，收款卡号{CARD_19}。",  # a list word before
+])
+def test_card_next_to_a_name_or_in_a_list_context_is_veto(text):
+    assert card_rules(text) == [("bank-card", "veto")]
+
+
+@pytest.mark.parametrize("text", [
+    f"银行卡号：{CARD_19}",  # 银… is a surname, 银行卡号 is not a name
+    f"开户行：农业银行 {CARD_19}",
+    f"社保卡号 {CARD_19}",
+])
+def test_bank_and_card_labels_are_not_names(text):
+    assert card_rules(text) == [("bank-card", "major")]
+
+
+@pytest.mark.parametrize("raw", [
+    grouped(CARD_19),  # 6222 0212 3456 7890 12x
+    grouped(CARD_19, "-"),
+    grouped(CARD_16),
+    grouped(CARD_16, "-"),
+    grouped(MC_16),
+])
+def test_cards_grouped_by_four_are_found_and_masked_in_place(raw):
+    text = f"申请人银行卡号：{raw}，开户行：示例县农商行"
+    [f] = check(text)
+    assert f.rule == "bank-card"
+    assert text[f.start:f.end] == raw
+    assert f.text == mask_card(raw) and len(f.text) == len(raw)
+    sep = raw[4]
+    assert f.text[4] == sep and f.text.count(sep) == raw.count(sep)
+    assert f.key == mask_card(raw.replace(sep, ""))  # the key does not depend on the grouping
+    assert_no_raw_card(f, raw)
+
+
+def test_a_grouped_card_keeps_its_last_four_digits_visible():
+    raw = "6222 0212 3456 7890 123"
+    assert mask_card(raw) == "6222 **** **** ***0 123"
+
+
+@pytest.mark.parametrize("raw", [
+    fullwidth(CARD_19),
+    fullwidth(CARD_16[:8]) + CARD_16[8:],  # mixed widths
+    "\u3000".join(fullwidth(CARD_19)[i:i + 4] for i in range(0, 19, 4)),  # ideographic spaces
+])
+def test_full_width_cards_are_found_and_masked(raw):
+    text = f"卡号：{raw}。"
+    [f] = check(text)
+    assert f.rule == "bank-card"
+    assert text[f.start:f.end] == raw
+    assert f.text == f.suggestion
+    assert f.text[:4] == raw[:4] and f.text[-4:] == raw[-4:] and len(f.text) == len(raw)
+    canonical = CARD_19 if len(raw) >= 19 else CARD_16
+    assert f.key == mask_card(canonical)
+    assert_no_raw_card(f, raw)
+    assert_no_raw_card(f, canonical)
+
+
+def test_the_same_card_twice_in_two_forms_is_one_finding():
+    text = f"卡号{CARD_19}，复核卡号{grouped(CARD_19)}，{fullwidth(CARD_19)}。"
+    [f] = check(text)
+    assert f.start == text.index(CARD_19)
+
+
+# ------------------------------------------------ 62… numbers that fail Luhn
+
+@pytest.mark.parametrize("word", CARD_WORDS)
+def test_62_number_failing_luhn_after_a_card_word_is_minor(word):
+    text = f"经核实，{word}：{CARD_BAD}，请于本月内到柜台办理。"
+    [f] = check(text)
+    assert (f.rule, f.severity) == ("bank-card", "minor")
+    assert text[f.start:f.end] == CARD_BAD
+    assert f.text == mask_card(CARD_BAD)
+    assert UNVERIFIED in f.note
+    assert_no_raw_card(f, CARD_BAD)
+
+
+def test_62_number_failing_luhn_grouped_after_a_card_word_is_minor():
+    raw = grouped(CARD_BAD)
+    text = f"银行账户 {raw}"
+    [f] = check(text)
+    assert (f.severity, text[f.start:f.end], f.text) == ("minor", raw, mask_card(raw))
+
+
+@pytest.mark.parametrize("text", [
+    f"经核实，号码{CARD_BAD}，请于本月内到柜台办理。",
+    f"{CARD_BAD}",
+    f"张三 {CARD_BAD}",
+    f"卡号为本人所有。{CARD_BAD}",  # the card word is in another sentence
+    f"卡号说明见附件，由乡镇财政所统一登记造册：{CARD_BAD}",  # too far away
+    f"卡号：{fail_luhn(VISA_19)}",  # failing Luhn counts only for UnionPay 62…
+])
+def test_62_number_failing_luhn_without_a_card_word_just_before_is_not_flagged(text):
+    assert check(text) == []
+
+
+def test_62_number_failing_luhn_in_a_list_is_major():
+    text = f"2024年临时救助发放名单：李四，银行卡号：{CARD_BAD}"
+    [f] = check(text)
+    assert (f.rule, f.severity) == ("bank-card", "major")
+    assert UNVERIFIED in f.note and "公示名单" in f.note
+
+
+def test_62_number_failing_luhn_under_a_card_column_header_is_flagged():
+    text = ("序号\t姓名\t一卡通账号\t金额\n"
+            f"1\t张三\t{CARD_19}\t300\n"
+            f"2\t李四\t{CARD_BAD}\t300\n")
+    found = check(text)
+    assert [(f.severity, text[f.start:f.end]) for f in found] == [("veto", CARD_19), ("major", CARD_BAD)]
+    assert UNVERIFIED in found[1].note and UNVERIFIED not in found[0].note
+    # the same rows under a column that is not a card column: only the valid card
+    assert [f.severity for f in check(text.replace("一卡通账号", "备注"))] == ["veto"]
+
+
+# ---------------------------------------------------------- not cards
+
+ORDER_19 = make_card("622202" + "202406010001")  # Luhn-valid and 62…, but labelled a code
+
+
+@pytest.mark.parametrize("text", [
+    f"交易流水号：{ORDER_19}",
+    f"交易流水号 {grouped(ORDER_19)}",
+    f"订单号：{ORDER_19}",
+    f"快递单号{ORDER_19}",
+    f"订单编号：{CARD_16}",
+    f"发票号码：{CARD_16}",
+    f"纳税人识别号：{CARD_16}",
+    f"统一社会信用代码：{CARD_19[:18]}",
+    f"身份证号：{make_card('62010219850312012')}",  # an ID label: an ID (with a typo), not a card
+    f"身份证号：{fail_luhn(CARD_19)}",
+] + [f"{word}：{CARD_19}" for word in CARD_CODE_WORDS])
+def test_numbers_labelled_as_codes_are_not_cards(text):
+    assert check(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    f"订单号20240601{CARD_19[:12]}",  # 20 digits
+    f"订单号：{CARD_19}8",  # 20 digits
+    "订单号：2024060112345678901",  # 19 digits, no issuer prefix
+    "交易时间20240601123045123",  # a timestamp (17 digits)
+    f"单据{grouped(CARD_16)} 1234",  # a fifth group: a 20-digit number
+    f"统计 120 {grouped(CARD_19)}",  # one of many space-separated figures
+    f"A{CARD_19}",
+    f"{CARD_19}B",
+    f"NO.{CARD_19}",
+    f"2023-{CARD_19}",
+    f"{CARD_19}-01",
+    f"{CARD_19}.50",
+    f"金额{VISA_16}元",
+    f"¥{VISA_16}",
+    f"号码{make_card('8' + '123456789012345')}",  # Luhn-valid, no issuer prefix
+    f"号码{make_card('52012219850312123')}",  # 18 digits starting 52: Mastercard issues 16 only
+    f"号码{make_card('62012219850312123')}",  # shaped like a Gansu ID with a wrong check digit
+])
+def test_card_lookalikes_are_not_flagged(text):
+    assert [f for f in check(text) if f.rule == "bank-card"] == []
+
+
+def test_valid_id_that_also_passes_luhn_is_an_id_not_a_card():
+    gansu = next(c for c in (make_id("620102", "19850312", f"{n:03d}") for n in range(1000))
+                 if c[-1] != "X" and luhn_ok(c))
+    for text in (f"号码{gansu}", f"卡号：{gansu}", f"张三 {gansu}"):
+        found = check(text)
+        assert [f.rule for f in found] == ["id-number"]
+        assert found[0].text == mask_id(gansu)
+    # a valid ID starting 4/5 is never a card either (18 digits are not a Visa/Mastercard length)
+    assert rules(f"号码{ID_A}") == ["id-number"]
+
+
+def test_id_label_with_a_typo_is_a_card_after_a_card_word():
+    # an ID-shaped 18-digit 62… number that fails the ID checksum but passes Luhn
+    number = next(c for c in (make_card(f"62010219850312{n:03d}") for n in range(1000))
+                  if not id_checksum_ok(c))
+    assert check(f"号码{number}") == []
+    assert card_rules(f"卡号：{number}") == [("bank-card", "major")]
+
+
+@pytest.mark.parametrize("text", [
+    "银行卡号：6222********1234",
+    "银行卡号：6222 **** **** 1234",
+    "银行卡号：6222-****-****-1234",
+    "银行卡号：6222××××××××1234",
+    "银行卡号：6222＊＊＊＊＊＊＊＊＊＊＊0123",
+    "卡号：６２２２＊＊＊＊＊＊＊＊１２３４",
+    f"卡号：{CARD_19[:4]}{'*' * 11}{CARD_19[-4:]}",
+    f"卡号：{mask_card(grouped(CARD_BAD))}",
+])
+def test_masked_cards_are_compliant(text):
+    assert check(text) == []
+
+
+# -------------------------------------------------- organisation accounts
+
+@pytest.mark.parametrize("word", ORG_ACCOUNT_WORDS)
+def test_numbers_after_an_organisation_account_word_are_not_personal(word):
+    text = f"缴费方式：请将费用转入{word}：{CARD_19}，开户行：示例县农商行营业部。"
+    assert check(text) == []
+    # the same number labelled as a person's card is flagged
+    assert card_rules(text.replace(word, "申请人银行卡号")) == [("bank-card", "major")]
+
+
+def test_payment_notice_block_with_an_office_holder_is_not_personal():
+    text = ("关于收取2024年度城乡居民医疗保险费的通知\n缴费账户信息如下：\n"
+            "账户名称：示例县医疗保障局\n开户行：中国农业银行示例县支行\n"
+            f"账号：{grouped(CARD_19)}\n另：卡号：{CARD_BAD}\n")
+    assert check(text) == []
+    assert len(check(text.replace("示例县医疗保障局", "张三"))) == 2
+
+
+@pytest.mark.parametrize("holder", ["示例县财政局", "示例县人民医院", "县社会保险事业管理中心", "示例县第一中学校"])
+def test_organisation_account_holders(holder):
+    text = f"户名：{holder}\n账号：{CARD_19}"
+    assert check(text) == []
+
+
+def test_a_personal_name_as_holder_is_flagged_even_if_it_ends_like_an_office():
+    # 李院 ends in 院 but is a surname plus one character: a person
+    assert card_rules(f"户名：李院 账号：{CARD_19}") == [("bank-card", "veto")]
+
+
+def test_a_receiving_account_column_in_a_list_of_people_is_still_personal():
+    text = ("2024年高龄津贴发放公示\n序号\t姓名\t收款账户\t金额\n"
+            f"1\t张三\t{CARD_19}\t100\n")
+    assert card_rules(text) == [("bank-card", "veto")]
+
+
+def test_an_organisation_account_word_far_above_does_not_excuse_a_card():
+    text = ("单位对公账户见附件。" + "示" * 90 + f"\n申请人银行卡号：{CARD_19}")
+    assert card_rules(text) == [("bank-card", "major")]
+
+
+# -------------------------------------------------- cards, IDs, mobiles together
+
+def test_card_id_and_mobile_in_one_row_mask_each_other():
+    text = f"张三\t{ID_A}\t{CARD_19}\t13912345678\n"
+    found = check(text)
+    assert sorted(f.rule for f in found) == ["bank-card", "id-number", "mobile"]
+    for f in found:
+        assert text[f.start:f.end] in (ID_A, CARD_19, "13912345678")
+        assert_no_raw(f, ID_A)
+        assert_no_raw_card(f, CARD_19)
+        assert "13912345678" not in f.context
+
+
+def test_card_neighbours_cut_at_a_context_edge_are_masked():
+    gap = "，经村民代表会议评议，登记人为本组村民，"  # 20 characters: neighbours are cut
+    text = "示" * 40 + grouped(CARD_19) + gap + ID_A + gap + grouped(CARD_16, "-") + "示" * 40
+    found = check(text)
+    assert [f.rule for f in found] == ["bank-card", "id-number", "bank-card"]
+    for f in found:
+        assert_no_raw(f, ID_A)
+        for raw in (grouped(CARD_19), grouped(CARD_16, "-")):
+            assert_no_raw_card(f, raw)
+            digits = raw.replace(" ", "").replace("-", "")
+            for k in range(len(digits) - 7):  # no 8 consecutive digits of a card survive
+                assert digits[k:k + 8] not in f.context.replace(" ", "").replace("-", "")
+
+
+# ----------------------------------------------------------------- redact cards
+
+def test_redact_masks_card_shaped_runs_length_preserving():
+    text = (f"甲{CARD_19}乙{grouped(CARD_16)}丙{grouped(VISA_16, '-')}丁{CARD_BAD}戊"
+            f"{fullwidth(CARD_19)}己{grouped(CARD_BAD)}庚")
+    out = redact(text)
+    assert len(out) == len(text)
+    assert out == (f"甲{mask_card(CARD_19)}乙{mask_card(grouped(CARD_16))}丙{mask_card(grouped(VISA_16, '-'))}"
+                   f"丁{mask_card(CARD_BAD)}戊{fullwidth(CARD_19)[:4]}{'*' * 11}{fullwidth(CARD_19)[-4:]}己"
+                   f"{mask_card(grouped(CARD_BAD))}庚")
+
+
+def test_redact_leaves_other_long_numbers_alone():
+    not_card = "8" * 15 + "1"  # 16 digits, fails Luhn, not 62…
+    assert not luhn_ok(not_card)
+    text = f"编号{not_card}，{grouped(not_card)}，发布日期20240601，流水号2023041752012219850312123"
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text, want", [
+    ("…0212 3456 7890 123 张三", "…**** **** **** 123 张三"),
+    ("…12-3456-7890-123 张三", "…**-****-****-123 张三"),
+    ("张三 6222 0212 34…", "张三 62** **** **…"),
+    ("张三 6222-0212…", "张三 62**-****…"),
+    ("张三 6222-0212-…", "张三 62**-****-…"),
+    ("…-3456-7890-123 张三", "…-****-****-123 张三"),
+])
+def test_redact_masks_a_grouped_card_cut_at_an_edge(text, want):
+    assert redact(text) == want
+
+
+# ------------------------------------------------------------------- speed, cards
+
+def test_a_large_page_full_of_long_numbers_is_checked_quickly():
+    chunk = (f"订单号{ORDER_19}，交易流水号 {grouped(ORDER_19)}，统计 120 {grouped(CARD_16)}，"
+             f"号码{CARD_BAD}，已脱敏卡号 {mask_card(CARD_19)}，日期20240601123045123。\n")
+    text = chunk * 3000  # ≈ 400,000 characters
+    started = time.perf_counter()
+    assert check(text) == []
+    redact(text)
     assert time.perf_counter() - started < 5

@@ -1,10 +1,15 @@
-"""Personal-data check: exposed resident ID numbers and mobile numbers in published text.
+"""Personal-data check: exposed resident ID numbers, mobile numbers and bank card numbers
+in published text.
 
 Pure (no I/O). Precision comes first — a monitor that flags correct text gets switched
 off — so every candidate must pass structural checks (province code, birth date,
 ISO 7064 MOD 11-2 checksum, word boundaries) before it becomes a finding, and the
 15-digit first-generation numbers additionally need an ID word or other ID numbers
-nearby.
+nearby. Bank card numbers must pass the Luhn check and start with a known issuer prefix;
+UnionPay (62…) numbers that fail Luhn — some real cards do — are only taken with a card
+word just before them, and reported with lower confidence. Numbers labelled as codes
+(流水号, 订单号, 代码 …) and published organisation accounts (对公账户, 收款账户 …) are
+not personal data.
 
 Nothing unmasked ever leaves this module in a Finding: `text`, `suggestion`, `key`
 and `note` carry the masked form, and the context goes through `redact()` so that
@@ -30,12 +35,20 @@ __all__ = [
     "redact",
     "mask_id",
     "mask_mobile",
+    "mask_card",
     "id_checksum_ok",
+    "luhn_ok",
     "PROVINCE_CODES",
     "ID_WORDS",
     "LIST_WORDS",
     "OFFICIAL_PHONE_WORDS",
     "CODE_WORDS",
+    "CARD_WORDS",
+    "CARD_CODE_WORDS",
+    "CARD_PREFIXES",
+    "ORG_ACCOUNT_WORDS",
+    "ORG_ACCOUNT_LABELS",
+    "ORG_SUFFIXES",
     "SURNAMES",
     "NOT_NAMES",
 ]
@@ -67,6 +80,53 @@ OFFICIAL_PHONE_WORDS: tuple[str, ...] = (
 CODE_WORDS: tuple[str, ...] = (
     "编号", "单号", "订单", "流水号", "批号", "项目号", "受理号", "案号", "序号", "代码",
     "文号", "证号", "登记号",
+)
+
+#: a 16–19 digit number right after one of these (same line, nothing but labels and
+#: separators between) is a bank card/account number. A UnionPay (62…) number that fails
+#: the Luhn check is only reported with one of these just before it (or as the column
+#: header of its table cell).
+CARD_WORDS: tuple[str, ...] = (
+    "卡号", "银行卡", "账号", "帐号", "银行账户", "开户账号", "社保卡号", "一卡通", "一折通", "存折",
+)
+
+#: a card-shaped number right after one of these is a code (order, transaction, invoice,
+#: tax number …), not a card — CODE_WORDS (订单, 单号, 流水号, 代码 …) plus codes that come in
+#: 16–20 digits
+CARD_CODE_WORDS: tuple[str, ...] = CODE_WORDS + (
+    "识别号", "税号", "发票", "票号", "票据号", "凭证号", "合同号", "保单", "运单", "工单", "条码",
+)
+
+_ANY_CARD_LENGTH = (16, 17, 18, 19)
+#: issuer prefixes (IIN/BIN, looked up by the first 1, 2, 4 and 6 digits) → the card
+#: lengths issued under them. Mastercard issues 16 digits only, so 18-digit numbers starting
+#: 4/5 (ID numbers of 41–46/50–54, numeric credit codes of 民政 bodies) are never cards.
+CARD_PREFIXES: dict[str, tuple[int, ...]] = {
+    "62": _ANY_CARD_LENGTH,  # 中国银联 UnionPay: most Chinese debit cards (16 or 19 digits)
+    "4": (16, 19),  # Visa, incl. 19-digit Chinese Visa debit cards (4367 42…)
+    **dict.fromkeys(("51", "52", "53", "54", "55"), (16,)),  # Mastercard
+    **dict.fromkeys((str(n) for n in range(2221, 2721)), (16,)),  # Mastercard 2-series
+    # older domestic BINs outside 62 still in circulation (中行 601382, 交行 601428, 城商行
+    # 6033…/6034…/6035…/6036…/6037…, 招行 690755)
+    **dict.fromkeys(("601382", "601428", "603367", "603445", "603506", "603601", "603694",
+                     "603708", "690755"), _ANY_CARD_LENGTH),
+}
+
+#: an account number after one of these (within _ORG_REACH characters) is an
+#: organisation's account published for payments (缴费/收费 notices), not personal data —
+#: unless the number sits next to a personal name
+ORG_ACCOUNT_WORDS: tuple[str, ...] = (
+    "对公账户", "对公账号", "收款账户", "收款账号", "单位账户", "单位账号", "基本账户", "财政专户",
+)
+#: …and so does an account holder label followed by an organisation's name
+#: (账户名称：示例县人力资源和社会保障局)
+ORG_ACCOUNT_LABELS: tuple[str, ...] = (
+    "账户名称", "帐户名称", "账户名", "帐户名", "户名", "收款单位", "收款人", "开户单位", "单位名称",
+)
+ORG_SUFFIXES: tuple[str, ...] = (
+    "局", "委员会", "委", "办公室", "办", "中心", "政府", "厅", "处", "所", "站", "院", "校",
+    "学校", "医院", "馆", "队", "部", "公司", "协会", "街道", "社区", "村委会", "居委会",
+    "管委会", "专户",
 )
 
 #: 2–4 Han character cells that are column labels or common words, not personal names
@@ -110,6 +170,8 @@ _NAME_REACH = 24  # characters scanned for a name directly before a hit
 _CODE_REACH = 10  # a CODE_WORDS word ends at most this far before a mobile-shaped number
 _TABLE_REACH = 1000  # header line (电话/手机) and list word this far above a tab row
 _SENTENCE_END = "。;；!！?？"
+_CARD_WORD_REACH = 12  # a CARD_WORDS word ends at most this far before a card number
+_ORG_REACH = 80  # an organisation account word/label this far before an account number
 
 # ------------------------------------------------------------------ regular expressions
 
@@ -134,25 +196,52 @@ _MOBILE = re.compile(
     re.X,
 )
 
+# Bank cards: 16–19 digits in one run, or in groups of four separated by one kind of
+# separator (6222 0212 3456 7890 123, 6222-0212-3456-7890). Not a piece of a hyphenated,
+# dotted or slashed code (2023-6222…, 6222….01); a space-grouped number is not one of many
+# space-separated figures (no digit group right before it, no further 4-digit group).
+_CARD = re.compile(
+    rf"""
+    (?<![{_RUN}])(?<![0-9A-Za-z][\-.．/_])
+    (?:
+        (?P<plain>[0-9]{{16,19}})
+      | (?<![0-9][ \-])
+        (?P<grouped>[0-9]{{4}}(?P<gsep>[ \-])[0-9]{{4}}(?P=gsep)[0-9]{{4}}(?P=gsep)[0-9]{{4}}
+                    (?:(?P=gsep)[0-9]{{1,3}}|(?!(?P=gsep)[0-9])))
+    )
+    (?![{_RUN}])(?![\-.．/_][0-9A-Za-z])
+    """,
+    re.X,
+)
+
 # redact(): deliberately looser than the check — mask anything that looks like a number
 # of the right shape, checksum or not.
 _REDACT = re.compile(
     r"(?<![0-9])(?P<id>[0-9]{17}[0-9Xx×]|[0-9]{15})(?![0-9])"
     r"|(?<![0-9])(?:86)?(?P<mob>1[3-9][0-9](?P<sep>[ \-]?)[0-9]{4}(?P=sep)[0-9]{4})(?![0-9])"
+    r"|(?<![0-9])(?P<card>[0-9]{16,19}"
+    r"|[0-9]{4}(?P<csep>[ \-])[0-9]{4}(?P=csep)[0-9]{4}(?P=csep)[0-9]{4}(?:(?P=csep)[0-9]{1,3})?)"
+    r"(?![0-9])"
 )
 # A context cut by make_context() starts/ends with "…" and may cut a number in half.
 # Only a run of at least 5 digits touching the edge counts as a cut number (a left one may
 # end in a check character, and 4 digits + X count too), or the visible part of a
-# separated mobile (…1234 5678 / …8-1234-5678 on the left, 138 1234… on the right).
+# separated mobile (…1234 5678 / …8-1234-5678 on the left, 138 1234… on the right) or of a
+# grouped card (…34 5678 9012 345 or …-3456-7890-123 on the left, 6222 0212 34… or
+# 6222-0212-… on the right).
 # Dates and times (2026-10-19, 2026年10月19日, 10:30) never match.
 _EDGE_LEFT = re.compile(
     r"^…(?P<frag>[0-9]{5,}[Xx×]?|[0-9]{4}[Xx×]"
-    r"|[0-9]{1,3}(?P<s>[ \-])[0-9]{4}(?P=s)[0-9]{4}(?![0-9]|[:.\-/年月日时点号])"
+    r"|[0-9]{1,4}(?P<s>[ \-])[0-9]{4}(?P=s)[0-9]{4}(?:(?P=s)[0-9]{4})?(?:(?P=s)[0-9]{1,3})?"
+    r"(?![0-9]|[:.\-/年月日时点号])"
+    r"|(?P<s2>[ \-])[0-9]{4}(?P=s2)[0-9]{4}(?P=s2)[0-9]{1,4}(?:(?P=s2)[0-9]{1,3})?"
+    r"(?![0-9]|[:.\-/年月日时点号])"
     r"|[0-9]{1,4}[ \-][0-9]{4}(?![0-9]|[:.\-/年月日时点号]))"
 )
 _EDGE_RIGHT = re.compile(
     r"(?<![0-9Xx×])(?<![0-9][ \-:.])"
-    r"(?P<frag>[0-9]{5,}|1[3-9][0-9](?P<s>[ \-])[0-9]{1,4}(?:(?P=s)[0-9]{1,4})?)…$"
+    r"(?P<frag>[0-9]{5,}|1[3-9][0-9](?P<s>[ \-])[0-9]{1,4}(?:(?P=s)[0-9]{1,4})?"
+    r"|[0-9]{4}(?P<c>[ \-])[0-9]{4}(?:(?P=c)[0-9]{1,4}){0,3}(?P=c)?)…$"
 )
 
 _HAN = r"\u3400-\u9fff"
@@ -161,6 +250,12 @@ _ID_LABEL = r"(?:公民身份号码|身份证号码|身份证号|身份证|身�
 # 张三 520…, 张三，身份证号：520…, 张三（身份证号520…）
 _NAME_BEFORE = re.compile(
     rf"(?<![{_HAN}])(?P<name>[{_HAN}]{{2,4}})[ \t\u3000,，、;；|:：（(]+(?:{_ID_LABEL}[:：]?{_CELL_SEP}*)?$"
+)
+# 张三 6222…, 张三，银行卡号：6222…, 张三 一卡通账号 6222…
+_CARD_LABEL = "(?:" + "|".join(sorted(CARD_WORDS + ("号码", "账户", "号"), key=len, reverse=True)) + ")"
+_NAME_BEFORE_CARD = re.compile(
+    rf"(?<![{_HAN}])(?P<name>[{_HAN}]{{2,4}})[ \t\u3000,，、;；|:：（(]+"
+    rf"(?:{_CARD_LABEL}{{1,3}}[:：]?{_CELL_SEP}*)?$"
 )
 _NAME_AFTER = re.compile(rf"[ \t\u3000,，、;；|:：）)]+(?P<name>[{_HAN}]{{2,4}})(?![{_HAN}])")
 _NAME_CELL = re.compile(rf"(?<![^\s,，、;；|])(?P<name>[{_HAN}]{{2,4}})(?![^\s,，、;；|])")
@@ -203,6 +298,16 @@ def mask_mobile(s: str) -> str:
     return "".join(out)
 
 
+def mask_card(s: str) -> str:
+    """Keep the first 4 and last 4 digits of a card number, `*` for the digits in between;
+    separators keep their places (length-preserving).
+
+    >>> mask_card("6222021234567890123"), mask_card("6222 0212 3456 7890 123")
+    ('6222***********0123', '6222 **** **** ***0 123')
+    """
+    return _mask_digits(s, 4, 4)
+
+
 def _mask_digits(frag: str, keep_head: int, keep_tail: int) -> str:
     n = sum(c in "0123456789Xx×" for c in frag)
     out = []
@@ -230,6 +335,10 @@ def _overlay(orig: str, folded: str, masked: str) -> str:
 def _redact_match(m: re.Match[str]) -> str:
     if m.group("id") is not None:
         return mask_id(m.group("id"))
+    card = m.group("card")
+    if card is not None:
+        digits = card.replace(" ", "").replace("-", "")
+        return mask_card(card) if digits.startswith("62") or luhn_ok(digits) else card
     whole, mob = m.group(0), m.group("mob")
     return whole[: len(whole) - len(mob)] + mask_mobile(mob)
 
@@ -237,11 +346,13 @@ def _redact_match(m: re.Match[str]) -> str:
 def redact(text: str) -> str:
     """Mask every personal-number-looking run in `text`, length-preserving.
 
-    Masks 18-digit runs (17 digits + digit/X/×, checksum or not), 15-digit runs and
-    mobile-looking runs (also written 138-1234-5678 / 138 1234 5678), in ASCII or
-    full-width digits. A number cut in half at a "…" edge of a context (see
-    make_context) is masked too — a run of at least 5 digits touching the edge, or the
-    visible part of a separated mobile — keeping only the 3 outermost digits of a left
+    Masks 18-digit runs (17 digits + digit/X/×, checksum or not), 15-digit runs,
+    mobile-looking runs (also written 138-1234-5678 / 138 1234 5678) and card-looking
+    runs (16, 17 or 19 digits, also in groups of four separated by spaces or dashes, that
+    pass Luhn or start with 62; first 4 and last 4 digits kept), in ASCII or full-width
+    digits. A number cut in half at a "…" edge of a context (see make_context) is masked
+    too — a run of at least 5 digits touching the edge, or the visible part of a
+    separated mobile or grouped card — keeping only the 3 outermost digits of a left
     fragment or 2 of a right one; dates and times at an edge are left alone. Masked
     characters become `*`, everything else is unchanged (full-width digits that stay
     visible stay full-width), so offsets into the string stay valid.
@@ -271,6 +382,22 @@ def id_checksum_ok(s: str) -> bool:
         return False
     total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS))
     return _ID_CHECK[total % 11] == s[17].upper().replace("×", "X")
+
+
+def luhn_ok(s: str) -> bool:
+    """Luhn (mod 10) check over the digits of `s` (separators and full-width digits
+    allowed); False when `s` holds fewer than 2 digits."""
+    digits = [int(c) for c in _fold(s) if "0" <= c <= "9"]
+    if len(digits) < 2:
+        return False
+    total = sum(digits[-1::-2])
+    total += sum(d * 2 - 9 if d > 4 else d * 2 for d in digits[-2::-2])
+    return total % 10 == 0
+
+
+def _issuer_ok(digits: str) -> bool:
+    """`digits` starts with a CARD_PREFIXES prefix that issues cards of its length."""
+    return any(len(digits) in CARD_PREFIXES.get(digits[:k], ()) for k in (1, 2, 4, 6))
 
 
 def _date_ok(year: int, month: int, day: int, today: date) -> bool:
@@ -320,16 +447,23 @@ def _any_between(starts: list[int], lo: int, hi: int, exclude: int) -> bool:
     return False
 
 
+#: a 2–4 Han word holding one of these is a bank or account label (银行卡号, 农业银行,
+#: 开户账号 …), not a personal name, even when it starts with a surname character
+_NOT_NAME_PARTS: tuple[str, ...] = ("银行", "支行", "分行", "信用社", "账", "帐", "卡", "存折")
+
+
 def _is_name(word: str) -> bool:
-    return word not in NOT_NAMES and (word[0] in SURNAMES or word[:2] in COMPOUND_SURNAMES)
+    return (word not in NOT_NAMES and (word[0] in SURNAMES or word[:2] in COMPOUND_SURNAMES)
+            and not _has_any(word, _NOT_NAME_PARTS))
 
 
-def _next_to_name(text: str, start: int, end: int, line_lo: int, line_hi: int) -> bool:
+def _next_to_name(text: str, start: int, end: int, line_lo: int, line_hi: int,
+                  name_before: re.Pattern[str] = _NAME_BEFORE) -> bool:
     """A personal name sits next to the hit: a 2–4 Han word starting with a surname
     directly before or after it (separated by whitespace, comma, colon, a bracket or a
-    cell boundary, optionally with an ID label in between), or — in a table row — any
-    such cell of the same row."""
-    m = _NAME_BEFORE.search(text, max(line_lo, start - _NAME_REACH), start)
+    cell boundary, optionally with an ID label — or, for cards, a card label — in
+    between), or — in a table row — any such cell of the same row."""
+    m = name_before.search(text, max(line_lo, start - _NAME_REACH), start)
     if m and _is_name(m.group("name")):
         return True
     m = _NAME_AFTER.match(text, end, line_hi)
@@ -346,12 +480,7 @@ def _next_to_name(text: str, start: int, end: int, line_lo: int, line_hi: int) -
 
 
 def _id_severity(text: str, start: int, end: int) -> str:
-    lo, hi = _line_bounds(text, start, end)
-    if _has_any(text[lo:hi], LIST_WORDS) or _has_any(text[max(0, start - _VETO_REACH):start], LIST_WORDS):
-        return "veto"
-    if _next_to_name(text, start, end, lo, hi):
-        return "veto"
-    return "major"
+    return "veto" if _personal_context(text, start, end, _NAME_BEFORE) else "major"
 
 
 def _id15_in_context(text: str, start: int, end: int, id18_starts: list[int],
@@ -453,23 +582,117 @@ def _personal_row(text: str, start: int, end: int) -> bool:
     return header and _has_any(above + line, LIST_WORDS)
 
 
+def _label_end(text: str, start: int, words: tuple[str, ...], reach: int) -> int:
+    """End of the nearest `words` word that ends at most `reach` characters before `start`
+    on the same line, with only labels/separators between (no digits, no sentence end, no
+    phone word); -1 when there is none."""
+    lo, _ = _line_bounds(text, start, start, reach + 6)
+    window = text[lo:start]
+    best = -1
+    for word in words:
+        i = window.rfind(word)
+        if i < 0:
+            continue
+        gap = window[i + len(word):]
+        if len(gap) <= reach and not _CODE_GAP_BREAK.search(gap):
+            best = max(best, lo + i + len(word))
+    return best
+
+
+_ORG_HOLDER = re.compile(
+    "(?:" + "|".join(sorted(ORG_ACCOUNT_LABELS, key=len, reverse=True)) + ")"
+    rf"[:：]?[ \u3000]*(?P<org>[{_HAN}（）()]{{1,40}}?"
+    "(?:" + "|".join(sorted(ORG_SUFFIXES, key=len, reverse=True)) + "))"
+    rf"(?![{_HAN}])"
+)
+
+
+def _org_account(text: str, start: int) -> bool:
+    """An organisation's account word (对公账户 …) or an account holder that is an
+    organisation (户名：示例县财政局) within _ORG_REACH characters before `start`."""
+    window = text[max(0, start - _ORG_REACH):start]
+    if _has_any(window, ORG_ACCOUNT_WORDS):
+        return True
+    # a short holder that starts with a surname is a person (户名：李院), not an office
+    return any(len(m.group("org")) >= 5 or not _is_name(m.group("org"))
+               for m in _ORG_HOLDER.finditer(window))
+
+
+def _card_column(text: str, start: int) -> bool:
+    """The number is a cell of a tab-separated table whose header (a line within
+    _TABLE_REACH above) has a CARD_WORDS word in the same column."""
+    floor = max(0, start - _TABLE_REACH)
+    line_lo = text.rfind("\n", floor, start) + 1 or floor
+    line_hi = text.find("\n", start, start + _LINE_REACH)
+    if line_lo <= floor or "\t" not in text[line_lo:line_hi if line_hi >= 0 else start + _LINE_REACH]:
+        return False
+    col = text.count("\t", line_lo, start)
+    for line in text[floor:line_lo].split("\n"):
+        cells = line.split("\t")
+        if len(cells) > col and _has_any(cells[col], CARD_WORDS):
+            return True
+    return False
+
+
+def _personal_context(text: str, start: int, end: int, name_before: re.Pattern[str]) -> bool:
+    """A 公示/名单/发放 context (LIST_WORDS on the line or just before) or a personal name
+    next to the number."""
+    lo, hi = _line_bounds(text, start, end)
+    if _has_any(text[lo:hi], LIST_WORDS) or _has_any(text[max(0, start - _VETO_REACH):start], LIST_WORDS):
+        return True
+    return _next_to_name(text, start, end, lo, hi, name_before)
+
+
+def _card_hit(text: str, m: re.Match[str], today: date) -> tuple[str, str] | None:
+    """(severity, note key) for a card-shaped match of _CARD, or None when it is not a
+    card: a code, an organisation's account, an amount, an ID number."""
+    start, end = m.span()
+    digits = m.group("plain") or m.group("grouped").replace(m.group("gsep"), "")
+    after = text[end:end + 1]
+    if (after and after in _UNIT_CHARS) or (start and text[start - 1] in "¥￥$"):
+        return None  # an amount or a count
+    code_end = _label_end(text, start, CARD_CODE_WORDS, _CODE_REACH)
+    card_end = _label_end(text, start, CARD_WORDS, _CARD_WORD_REACH)
+    if code_end >= 0 and code_end >= card_end:
+        return None  # 交易流水号 6222…, 统一社会信用代码：…, 订单号 … (身份证号 ends in 证号)
+    card_word = card_end >= 0
+    if len(digits) == 18 and not card_word and digits[:2] in PROVINCE_CODES \
+            and _date_ok(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]), today):
+        return None  # an ID number with a wrong check digit (a Gansu 62…): not a card either
+    if _org_account(text, start) and not _next_to_name(text, start, end, *_line_bounds(text, start, end),
+                                                       _NAME_BEFORE_CARD):
+        return None  # 对公账户 / 收款账户 / 户名：示例县财政局 — published on purpose
+    personal = _personal_context(text, start, end, _NAME_BEFORE_CARD)
+    if luhn_ok(digits) and _issuer_ok(digits):
+        return ("veto" if personal else "major"), "bank-card"
+    if digits.startswith("62") and (card_word or _card_column(text, start)):
+        return ("major" if personal else "minor"), "bank-card-unverified"
+    return None
+
+
 # ---------------------------------------------------------------------------- check
 
 _NOTES = {
     "id-number": "公开信息中含未脱敏的公民身份号码，请脱敏处理（如 {masked}）或删除",
     "id-number-15": "公开信息中含未脱敏的公民身份号码（15位旧号码），请脱敏处理（如 {masked}）或删除",
     "mobile": "公开信息中含未脱敏的个人手机号码，请脱敏处理（如 {masked}）或删除",
+    "bank-card": "公开信息中含未脱敏的银行卡号，请脱敏处理（如 {masked}）或删除",
+    "bank-card-unverified": "公开信息中卡号/账号处的号码校验未通过、疑似银行卡号，请人工确认；"
+                            "如为银行卡号，请脱敏处理（如 {masked}）或删除",
 }
 _VETO_NOTE = "；号码出现在公示名单中或紧邻姓名，属于泄露个人隐私"
+_LIST_NOTE = "；号码出现在公示名单中或紧邻姓名"
 
 
 def _finding(text: str, rule: str, severity: str, start: int, end: int, masked: str,
-             key: str) -> Finding:
+             key: str, note_key: str) -> Finding:
     # `text` is the text as given, `masked` the hit masked in its original characters
     context, c_start, c_end = make_context(text, start, end, replacement=masked)
-    note = _NOTES[rule].format(masked=masked)
+    note = _NOTES[note_key].format(masked=masked)
     if severity == "veto":
         note += _VETO_NOTE
+    elif note_key == "bank-card-unverified" and severity == "major":
+        note += _LIST_NOTE
     return Finding(
         rule=rule,
         category="privacy",
@@ -490,41 +713,55 @@ def check_privacy(text: str, today: date | None = None) -> list[Finding]:
     """Exposed personal numbers in `text`; offsets are into `text` as given.
 
     Rules: `id-number` (18-digit resident ID), `id-number-15` (first-generation
-    15-digit ID, only with an ID word or other IDs nearby), `mobile`. IDs are `veto`
-    in a 公示/名单 context or next to a name, `major` otherwise; mobiles are `major`.
-    One finding per distinct number per text. `today` bounds birth dates (default:
+    15-digit ID, only with an ID word or other IDs nearby), `mobile`, `bank-card`. IDs
+    and cards are `veto` in a 公示/名单/发放 context or next to a name, `major` otherwise;
+    mobiles are `major`. A 62… number failing Luhn right after a card word is a
+    `bank-card` of lower confidence: `minor` (`major` in a list context or next to a
+    name), with a note asking for a manual check. A valid 18-digit ID is never also a
+    card. One finding per distinct number per text. `today` bounds birth dates (default:
     the current date).
     """
     today = today or date.today()
     folded = _fold(text)  # same length as `text`: every offset below is valid in both
-    # start, end, rule, severity, masked (canonical), number (canonical)
-    hits: list[tuple[int, int, str, str, str, str]] = []
+    # start, end, rule, severity, masked (canonical), number (canonical), note key
+    hits: list[tuple[int, int, str, str, str, str, str]] = []
 
     id18 = [m for m in _ID18.finditer(folded) if _valid_id18(m.group(), today)]
     id18_starts = [m.start() for m in id18]
     for m in id18:
         number = m.group().upper().replace("×", "X")
         hits.append((m.start(), m.end(), "id-number", _id_severity(folded, m.start(), m.end()),
-                     mask_id(number), number))
+                     mask_id(number), number, "id-number"))
 
     id15 = [m for m in _ID15.finditer(folded) if _valid_id15(m.group(), today)]
     id15_starts = [m.start() for m in id15]
     for m in id15:
         if _id15_in_context(folded, m.start(), m.end(), id18_starts, id15_starts):
             hits.append((m.start(), m.end(), "id-number-15", _id_severity(folded, m.start(), m.end()),
-                         mask_id(m.group()), m.group()))
+                         mask_id(m.group()), m.group(), "id-number-15"))
 
     for m in _MOBILE.finditer(folded):
         if _mobile_ok(folded, m):
             num = m.group("num")
             start, end = m.span("num")
-            hits.append((start, end, "mobile", "major", mask_mobile(num), re.sub(r"[ \-]", "", num)))
+            hits.append((start, end, "mobile", "major", mask_mobile(num), re.sub(r"[ \-]", "", num),
+                         "mobile"))
+
+    id18_spans = {m.span() for m in id18}
+    for m in _CARD.finditer(folded):
+        if m.span() in id18_spans:
+            continue  # a valid ID number: reported as one, never as a card
+        hit = _card_hit(folded, m, today)
+        if hit:
+            digits = re.sub(r"[ \-]", "", m.group())
+            # the key is the digits-only masked form: regrouping a number keeps its identity
+            hits.append((m.start(), m.end(), "bank-card", hit[0], mask_card(digits), digits, hit[1]))
 
     hits.sort()
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     keys: dict[tuple[str, str], int] = {}
-    for start, end, rule, severity, masked, number in hits:
+    for start, end, rule, severity, masked, number, note_key in hits:
         if (rule, number) in seen:
             continue  # the same number again (in any width): one problem to fix
         seen.add((rule, number))
@@ -538,7 +775,9 @@ def check_privacy(text: str, today: date | None = None) -> list[Finding]:
         # visible ones as written (full-width stays full-width)
         if rule == "mobile":
             shown = _overlay(text[start:end], folded[start:end], mask_mobile(folded[start:end]))
+        elif rule == "bank-card":
+            shown = _overlay(text[start:end], folded[start:end], mask_card(folded[start:end]))
         else:
             shown = _overlay(text[start:end], folded[start:end], mask_id(folded[start:end]))
-        findings.append(_finding(text, rule, severity, start, end, shown, key))
+        findings.append(_finding(text, rule, severity, start, end, shown, key, note_key))
     return findings
