@@ -1078,3 +1078,14 @@ def test_a_large_page_full_of_long_numbers_is_checked_quickly():
     assert check(text) == []
     redact(text)
     assert time.perf_counter() - started < 5
+
+
+def test_numbers_written_with_any_digit_form_pass_the_quick_gate():
+    # the gate that skips number-free pages must let through every form the check folds
+    from monitor.checks.privacy import _GATE
+
+    for text in ("13812345678", "１３８１２３４５６７８", "138 1234 5678", "138\u30001234\u30005678",
+                 "138－1234－5678", "6222 0212 3456 7890", "520122198503121234"):
+        assert _GATE.search(text), text
+    for text in ("2026年11月20日", "发布时间：2026-11-20 09:30", "共计123万元", "第45号"):
+        assert not _GATE.search(text), text

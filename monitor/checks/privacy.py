@@ -321,8 +321,26 @@ def _mask_digits(frag: str, keep_head: int, keep_tail: int) -> str:
     return "".join(out)
 
 
+def _folding_to(predicate) -> str:
+    """A regex character class body: the characters whose NFKC form satisfies `predicate`."""
+    return "".join(re.escape(chr(cp)) for cp, ch in sorted(_nfkc_table().items()) if predicate(ch))
+
+
+_DIGITS = "0-9" + _folding_to(lambda ch: ch.isascii() and ch.isdigit())
+_SEPARATORS = r" \-" + _folding_to(lambda ch: ch in " -")
+# Every number this module looks for (IDs, mobiles, cards, grouped or not) contains three
+# digits, at most one separator, then four digits. A text without such a run has nothing to
+# find, and is not scanned further: most pages hold only dates and small numbers.
+_GATE = re.compile(rf"[{_DIGITS}]{{3}}[{_SEPARATORS}]?[{_DIGITS}]{{4}}")
+# Folding only matters when a character folds to an ASCII letter or digit, or to one of the
+# separators and signs the patterns read (space, -, +).
+_NEEDS_FOLD = re.compile("[" + _folding_to(lambda ch: ch.isascii() and (ch.isalnum() or ch in " -+")) + "]")
+
+
 def _fold(text: str) -> str:
     """NFKC-fold `text` one character for one character (offsets stay valid)."""
+    if not _NEEDS_FOLD.search(text):
+        return text
     return text.translate(_nfkc_table())
 
 
@@ -721,6 +739,8 @@ def check_privacy(text: str, today: date | None = None) -> list[Finding]:
     card. One finding per distinct number per text. `today` bounds birth dates (default:
     the current date).
     """
+    if not _GATE.search(text):
+        return []
     today = today or date.today()
     folded = _fold(text)  # same length as `text`: every offset below is valid in both
     # start, end, rule, severity, masked (canonical), number (canonical), note key
