@@ -229,7 +229,7 @@ def ignore(config_path: Path, finding_id: int, reason: str, by: str | None) -> N
               help="使用该配置文件中的附加词库（lexicons）和白名单（whitelist）")
 def check_text(files: tuple[Path, ...], published: date | None, fmt: str, lexicon_dirs: tuple[Path, ...],
                config_path: Path | None) -> None:
-    """发布前检查文稿或保存的网页（.txt .html）。
+    """发布前检查文稿、附件或保存的网页（.txt .html .docx .pdf .xlsx .xls .csv）。
 
     退出码：0 未发现问题；1 发现问题；2 用法或文件错误。
 

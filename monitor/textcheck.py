@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from .finding import CATEGORIES, SEVERITIES, Finding
 from .lexicon import Matcher
 from .checks.text import check_text
-from .readers import ReaderError, read_document
+from .readers import MAX_FILE_BYTES, ReaderError, read_document
 
 
 class TextCheckError(Exception):
@@ -27,6 +27,8 @@ class TextCheckResult:
 def check_file(path: Path, matcher: Matcher, published: date | None = None,
                whitelist: Iterable[Any] = ()) -> TextCheckResult:
     try:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise TextCheckError(f"{path}：文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，未读取")
         data = path.read_bytes()
     except FileNotFoundError:
         raise TextCheckError(f"{path}：文件不存在") from None

@@ -1,4 +1,4 @@
-"""`govmon check-text`: drafts and saved pages, exit codes 0 / 1 / 2."""
+"""`govmon check-text`: drafts, saved pages and office documents, exit codes 0 / 1 / 2."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import valid_id
+from test_readers import encrypt_pdf, make_cfb, make_docx, make_pdf, make_xlsx, patch_zip, zip_bomb
 
 
 def check_text(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -72,9 +73,73 @@ def test_saved_gbk_html_page_uses_its_own_date(tmp_path):
 def test_bad_input_exits_2_with_a_clear_message(tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "report.docx").write_bytes(b"PK\x03\x04 not really")
-    for name, message in [("missing.txt", "文件不存在"), ("empty.txt", "文件为空"), ("report.docx", "暂不支持 .docx")]:
+    for name, message in [("missing.txt", "文件不存在"), ("empty.txt", "文件为空"),
+                          ("report.docx", "report.docx：无法读取 .docx 文件（文件已损坏或格式不符）")]:
         result = check_text(name, cwd=tmp_path)
         assert result.returncode == 2, name
         assert message in result.stderr and "Traceback" not in result.stderr
     usage = check_text(cwd=tmp_path)
     assert usage.returncode == 2
+
+
+def _list_rows() -> list[list[str]]:
+    return [["序号", "姓名", "身份证号", "村组"],
+            ["1", "张三", valid_id("52012219850312123"), "石桥村一组"],
+            ["2", "李四", valid_id("52012219900101456"), "石桥村二组"]]
+
+
+def _assert_masked_only(result: subprocess.CompletedProcess, raws: list[str]) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for raw in raws:
+        for stream in (result.stdout, result.stderr):
+            assert raw not in stream and raw[:-3] not in stream and raw[2:] not in stream
+        assert f"52*************{raw[-3:]}" in result.stdout
+
+
+def test_docx_xlsx_and_csv_lists_exit_1_with_masked_numbers_only(tmp_path):
+    rows = _list_rows()
+    raws = [rows[1][2], rows[2][2]]
+    (tmp_path / "公示.docx").write_bytes(make_docx(paragraphs=["低保对象名单公示"], table=rows, after=["特此公示。"]))
+    xlsx = make_xlsx({"低保名单": [rows[0], rows[1], [*rows[2][:2], 111, rows[2][3]]]})
+    # the second ID stored as a number, all 18 digits (as some exporters write it)
+    xlsx = patch_zip(xlsx, "xl/worksheets/sheet1.xml", lambda x: x.replace("<v>111</v>", f"<v>{raws[1]}</v>"))
+    (tmp_path / "公示.xlsx").write_bytes(xlsx)
+    (tmp_path / "公示.csv").write_bytes("\n".join(",".join(r) for r in rows).encode("gbk"))
+    names = ("公示.docx", "公示.xlsx", "公示.csv")
+    text = check_text(*names, cwd=tmp_path)
+    _assert_masked_only(text, raws)
+    assert all(f"{name}:" in text.stdout for name in names) and "共发现 6 个问题" in text.stdout
+    as_json = check_text(*names, "--format", "json", cwd=tmp_path)
+    _assert_masked_only(as_json, raws)
+    found = [(f["file"], f["rule"], f["severity"]) for f in json.loads(as_json.stdout)]
+    assert found == [(name, "id-number", "veto") for name in names for _ in raws]
+
+
+def test_clean_office_documents_exit_0(tmp_path):
+    (tmp_path / "通知.docx").write_bytes(make_docx(
+        paragraphs=["关于召开会议的通知"], table=[["时间", "地点"], ["2026年11月20日", "县人民政府三楼会议室"]],
+        after=["请各单位准时参加。"]))
+    (tmp_path / "统计.xlsx").write_bytes(make_xlsx({"Sheet1": [["乡镇", "户数"], ["城关镇", 1203]]}))
+    (tmp_path / "通知.pdf").write_bytes(make_pdf([["关于召开会议的通知", "请各单位准时参加。"]]))
+    result = check_text("通知.docx", "统计.xlsx", "通知.pdf", "--published", "2026-11-20", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "未发现问题" in result.stdout
+
+
+def test_unreadable_documents_exit_2_with_a_clear_message(tmp_path):
+    files = {
+        "坏.docx": (b"this is not a zip file", "无法读取 .docx 文件（文件已损坏或格式不符）"),
+        "加密.pdf": (encrypt_pdf(make_pdf([["县人民政府"]]), "secret"), "PDF 文件已加密，无法读取"),
+        "空.xlsx": (b"", "文件为空"),
+        "炸弹.xlsx": (zip_bomb("xl/worksheets/sheet1.xml"), "可能是恶意构造的压缩文件"),
+        "旧.doc": (make_cfb({"WordDocument": b"x" * 100}), "暂不支持 .doc 文件"),
+        "加密.xlsx": (make_cfb({"EncryptionInfo": b"x", "EncryptedPackage": b"x"}), "文件已加密"),
+    }
+    for name, (data, message) in files.items():
+        (tmp_path / name).write_bytes(data)
+        result = check_text(name, cwd=tmp_path)
+        assert result.returncode == 2, name
+        assert f"错误：{name}：" in result.stderr and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    assert "另存为 .docx" in check_text("旧.doc", cwd=tmp_path).stderr
