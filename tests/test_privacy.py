@@ -1089,3 +1089,17 @@ def test_numbers_written_with_any_digit_form_pass_the_quick_gate():
         assert _GATE.search(text), text
     for text in ("2026年11月20日", "发布时间：2026-11-20 09:30", "共计123万元", "第45号"):
         assert not _GATE.search(text), text
+
+
+def test_an_id_truncated_by_a_spreadsheet_is_still_a_leak_in_a_list():
+    truncated = "520122198503121000"  # Excel keeps 15 significant digits
+    (f,) = check_privacy(f"低保对象名单\n张三\t{truncated}\t某村", date(2026, 11, 20))
+    assert f.rule == "id-number" and f.severity == "veto" and "截断" in f.note
+    assert truncated not in f.text + f.context
+    (f,) = check_privacy(f"身份证号：{truncated}", date(2026, 11, 20))
+    assert f.severity == "major"
+
+
+def test_an_18_digit_number_ending_in_000_alone_is_not_an_id():
+    assert check_privacy("项目编码520122198503121000已登记", date(2026, 11, 20)) == []
+    assert check_privacy("累计金额 520122198503121000 元", date(2026, 11, 20)) == []

@@ -436,6 +436,12 @@ def _valid_id18(s: str, today: date) -> bool:
     )
 
 
+def _truncated_id18(s: str, today: date) -> bool:
+    """An ID that a spreadsheet stored as a number: 15 significant digits, then 000."""
+    return (s.endswith("000") and s[:2] in PROVINCE_CODES
+            and _date_ok(int(s[6:10]), int(s[10:12]), int(s[12:14]), today) and not id_checksum_ok(s))
+
+
 def _valid_id15(s: str, today: date) -> bool:
     return s[:2] in PROVINCE_CODES and _date_ok(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]), today)
 
@@ -692,6 +698,8 @@ def _card_hit(text: str, m: re.Match[str], today: date) -> tuple[str, str] | Non
 
 _NOTES = {
     "id-number": "公开信息中含未脱敏的公民身份号码，请脱敏处理（如 {masked}）或删除",
+    "id-number-truncated": "疑似被表格软件截断的公民身份号码（末三位变为 000），前 15 位仍泄露地区和出生日期，"
+                           "请脱敏处理（如 {masked}）或删除",
     "id-number-15": "公开信息中含未脱敏的公民身份号码（15位旧号码），请脱敏处理（如 {masked}）或删除",
     "mobile": "公开信息中含未脱敏的个人手机号码，请脱敏处理（如 {masked}）或删除",
     "bank-card": "公开信息中含未脱敏的银行卡号，请脱敏处理（如 {masked}）或删除",
@@ -752,6 +760,16 @@ def check_privacy(text: str, today: date | None = None) -> list[Finding]:
         number = m.group().upper().replace("×", "X")
         hits.append((m.start(), m.end(), "id-number", _id_severity(folded, m.start(), m.end()),
                      mask_id(number), number, "id-number"))
+
+    # An ID a spreadsheet stored as a number (…121000) only with an ID word on its line or in a
+    # list of people: alone, an 18-digit number ending in 000 may be anything.
+    for m in _ID18.finditer(folded):
+        if _truncated_id18(m.group(), today):
+            lo, hi = _line_bounds(folded, m.start(), m.end())
+            severity = _id_severity(folded, m.start(), m.end())
+            if _has_any(folded[lo:hi], ID_WORDS) or severity == "veto" or _any_between(id18_starts, lo, hi, -1):
+                hits.append((m.start(), m.end(), "id-number", severity, mask_id(m.group()), m.group(),
+                             "id-number-truncated"))
 
     id15 = [m for m in _ID15.finditer(folded) if _valid_id15(m.group(), today)]
     id15_starts = [m.start() for m in id15]
