@@ -150,3 +150,38 @@ def test_matcher_folds_lookalike_code_points_and_ideographic_spaces(matcher):
 
 def test_spaces_next_to_latin_or_digits_are_kept(matcher):
     assert normalize("2026 年 人 民").text == "2026 年人民"
+
+
+def _jieba_says_on_boundaries(matcher, norm: str, start: int, end: int) -> bool:
+    """The reference: segment the window with jieba every time, no shortcut, no cache."""
+    line_start = norm.rfind("\n", 0, start) + 1
+    line_end = norm.find("\n", end)
+    line_end = len(norm) if line_end < 0 else line_end
+    lo = max(line_start, start - matcher.BOUNDARY_WINDOW)
+    hi = min(line_end, end + matcher.BOUNDARY_WINDOW)
+    pos = lo
+    for token in matcher.tokenizer.cut(norm[lo:hi], HMM=False):
+        if pos < start < pos + len(token) or pos < end < pos + len(token):
+            return False
+        pos += len(token)
+    return True
+
+
+def test_boundary_shortcut_and_cache_agree_with_jieba_everywhere(matcher):
+    """The dictionary pre-check only skips jieba where jieba could not cut through a hit,
+    and cached segmentations give the answer a fresh one gives: every 2- and 3-character
+    span of real government text (and of mixed Latin/digit text) is judged alike."""
+    corpus = Path(__file__).parent / "fixtures" / "corpus" / "correct_gov_text.txt"
+    text = corpus.read_text(encoding="utf-8")[:1500] + "\n关于G20峰会和5G基站建设的通知，ABC123号文件既使用又使用。"
+    matcher._cut_cache.clear()
+    checked = 0
+    for _ in range(2):  # the second round answers from the cache
+        for length in (2, 3):
+            for start in range(0, len(text) - length):
+                end = start + length
+                if "\n" in text[start:end]:
+                    continue
+                assert matcher._on_word_boundaries(text, start, end) == \
+                    _jieba_says_on_boundaries(matcher, text, start, end), text[start:end]
+                checked += 1
+    assert checked > 5000

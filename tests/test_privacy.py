@@ -1103,3 +1103,27 @@ def test_an_id_truncated_by_a_spreadsheet_is_still_a_leak_in_a_list():
 def test_an_18_digit_number_ending_in_000_alone_is_not_an_id():
     assert check_privacy("项目编码520122198503121000已登记", date(2026, 11, 20)) == []
     assert check_privacy("累计金额 520122198503121000 元", date(2026, 11, 20)) == []
+
+
+def test_scanning_only_lines_with_numbers_finds_what_a_whole_text_scan_finds(monkeypatch):
+    """check_privacy searches only the lines that hold a number-shaped run; searching the
+    whole text must give the same findings, including numbers at the very start or end of
+    a line or of the text, and lines next to lines of other numbers."""
+    import monitor.checks.privacy as privacy
+
+    a, b = make_id("520122", "19800101", "123"), make_id("110101", "19751231", "004")
+    texts = [
+        a,
+        f"{a}\n{b}",
+        f"序号\t姓名\t身份证号\n1\t张三\t{a}\n2\t李四\t{b}\n",
+        f"联系电话：0851-86812345\n手机：13812345678\n银行卡号：6222021234567890123\n",
+        f"2026-10-21\n{a}1\n1{b}\n{a}\n",
+        f"卡号 6222 0212 3456 7890 123\n\n证件号码：{a[:15]}\n",
+        "办公电话 0851-8681234５\n联系人手机 １３８１２３４５６７８",
+    ]
+    today = date(2026, 11, 20)
+    windowed = [check_privacy(t, today) for t in texts]
+    monkeypatch.setattr(privacy, "_windows", lambda text: [(0, len(text))] if privacy._GATE.search(text) else [])
+    whole = [check_privacy(t, today) for t in texts]
+    assert windowed == whole
+    assert sum(map(len, whole)) >= 8

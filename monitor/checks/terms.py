@@ -22,8 +22,6 @@ _FORMER = "原"
 _CITATION = re.compile(r"\s*(?:令|公告)\s*(?:\d{4}\s*年\s*)?第\s*[\d一二三四五六七八九十百〇零]+\s*号")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _PREFIX_REACH = 6
-# How far `before`/`after` patterns of a lexicon entry may look from the hit's edge.
-_EDGE_REACH = 20
 # Words that make a sentence explicitly about the past: 曾任县国土资源局局长 (a CV on a
 # personnel page), 机构改革前, 当时. Bare 曾 is not here: it is also a surname.
 PAST_MARKERS = ("曾任", "曾在", "曾于", "曾经", "曾是", "历任", "时任", "当时", "此前", "彼时", "昔日", "过去",
@@ -86,10 +84,6 @@ def _judge(entry: LexiconEntry, text: str, hit: Hit, published: date | None,
     """(keep?, severity, extra note) for one hit."""
     severity = entry.severity
     extra = None
-    if entry.before and not entry.before.search(text, max(0, hit.start - _EDGE_REACH), hit.start):
-        return False, severity, None
-    if entry.after and not entry.after.match(text, hit.end, min(len(text), hit.end + _EDGE_REACH)):
-        return False, severity, None
     if entry.severity_if:
         sentence = _sentence(text, hit.start, hit.end)
         severity = next((sev for pattern, sev in entry.severity_if if pattern.search(sentence)), severity)
