@@ -18,6 +18,15 @@ class LinkItem:
 
 
 @dataclass
+class ListEntry:
+    """One entry of a list page (栏目列表): a link in the main content with its date."""
+
+    url: str  # absolute, canonicalised
+    text: str = ""
+    date: date | None = None  # the date shown next to the link, if any
+
+
+@dataclass
 class PageItem:
     """One fetched HTML page, extracted. The spider yields one per page."""
 
@@ -31,11 +40,15 @@ class PageItem:
     chrome_blocks: list[str] = field(default_factory=list)  # nav/header/footer text blocks
     links: list[LinkItem] = field(default_factory=list)
     attachments: list[LinkItem] = field(default_factory=list)
+    list_entries: list[ListEntry] = field(default_factory=list)  # links in the main content, dated where shown
+    blank_notice: bool = False  # the main content says there is nothing here (暂无信息 …)
     depth: int = 0
     referer: str | None = None
     encoding: str | None = None
     content_type: str | None = None
     error: str | None = None  # set when the page could not be fetched or parsed
+    parent_url: str | None = None  # for an attachment: the page that links to it
+    is_attachment: bool = False  # a document (PDF, DOCX, XLSX …) read into main_text
     # filled by the check pipeline
     column: str | None = None  # configured column name, else the ColumnName meta tag
     department: str | None = None  # 责任单位 id
@@ -44,3 +57,12 @@ class PageItem:
     @property
     def column_name(self) -> str | None:
         return self.meta.get("ColumnName") or None
+
+
+@dataclass
+class SiteAuditItem:
+    """The site-level findings of one crawl (columns, home page, links, identity), yielded
+    once at the end of the crawl, and the figures behind them for the report."""
+
+    findings: list[Any] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)

@@ -293,3 +293,24 @@ def _link_text(el: Any) -> str:
     alt_source = el if tag == "img" else next(el.iter("img"), None)
     alt = (alt_source.get("alt") or "").strip() if alt_source is not None else ""
     return _SPACE.sub(" ", alt)
+
+
+# -- columns -----------------------------------------------------------------------------------
+
+
+def column_base(url: str) -> str:
+    """The first page of the list `url` is a page of: paging belongs to the same column.
+
+    /tzgg/index_2.html → /tzgg/index.html, /news/page/3/ → /news/, ?page=2 → (dropped).
+    `url` is canonical; so is the result.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    path = _PAGE_FILE.sub(lambda m: m.group(0).replace(f"_{m.group(1)}", "").replace(f"-{m.group(1)}", ""),
+                          parts.path)
+    path = _PAGE_DIR.sub("/", path)
+    query = "&".join(p for p in parts.query.split("&")
+                     if p and unquote(p.partition("=")[0]).strip().lower() not in _PAGE_PARAMS)
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
