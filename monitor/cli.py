@@ -83,6 +83,39 @@ def init(path: Path, force: bool) -> None:
 
 @main.command()
 @config_option
+@click.option("--site", "site_ids", multiple=True, help="只探测指定站点（可重复）")
+@click.option("--timeout", type=float, default=None, help="首页须在此秒数内打开（默认 15 秒）")
+def probe(config_path: Path, site_ids: tuple[str, ...], timeout: float | None) -> None:
+    """访问一次各站点首页，记录能否打开（用于统计“站点无法访问”）。
+
+    计划任务每天多次运行本命令；近 7 天失败次数达到探测次数的 5% 时，下一次扫描
+    记为单项否决（阈值见配置 thresholds）。退出码：0 全部可访问；1 有站点无法访问；2 配置错误。
+
+    Example:
+
+        govmon probe --config monitor.yaml
+    """
+    from .probe import PROBE_TIMEOUT, probe_all
+    from .store import Store
+
+    config = load_config(config_path)
+    sites = [config.site(s) for s in site_ids] if site_ids else list(config.sites)
+    if not sites:
+        raise ConfigError(config_path, ["sites：没有配置任何站点"])
+    store = Store(config.database_url)
+    try:
+        results = probe_all(config, store, sites, timeout or PROBE_TIMEOUT)
+    finally:
+        store.close()
+    for r in results:
+        state = "可访问" if r.ok else f"无法访问（{r.error or f'HTTP {r.status}'}）"
+        click.echo(f"{r.site.name}（{r.site.id}）：{state}，用时 {r.elapsed_ms / 1000:.1f} 秒")
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@config_option
 @click.option("--site", "site_ids", multiple=True, help="只扫描指定站点（可重复）")
 @click.option("--as-of", "as_of", callback=_date, help="以此日期作为“今天”（YYYY-MM-DD），用于日期相关规则")
 @click.option("--no-report", is_flag=True, help="扫描后不生成报告")

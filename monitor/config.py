@@ -88,8 +88,82 @@ class Column(_Model):
     url: str
     kind: ColumnKind | None = None
     department: str | None = None
+    max_days: int | None = Field(None, ge=1)  # this column's own update limit, over its kind's
 
     _url = field_validator("url")(_check_http_url)
+
+
+#: days a column of each kind may go without a new entry (RULES.md §2)
+DEFAULT_KIND_DAYS: dict[str, int] = {"news": 14, "notice": 180, "policy": 180, "personnel": 365, "plan": 365,
+                                     "other": 365}
+#: column name keywords → kind, tried in this order (first kind with a matching keyword wins)
+DEFAULT_COLUMN_KINDS: dict[str, list[str]] = {
+    "policy": ["政策", "文件", "规范性", "解读"],
+    "notice": ["通知", "公告", "公示", "通告"],
+    "news": ["动态", "要闻", "新闻", "资讯", "快讯", "信息速递"],
+    "personnel": ["人事", "任免", "招聘", "招录", "录用"],
+    "plan": ["规划", "计划", "总结"],
+}
+
+
+class Thresholds(_Model):
+    """The national checklist's limits (RULES.md §1–2); offices often use stricter ones."""
+
+    news: int = Field(DEFAULT_KIND_DAYS["news"], ge=1)
+    notice: int = Field(DEFAULT_KIND_DAYS["notice"], ge=1)
+    policy: int = Field(DEFAULT_KIND_DAYS["policy"], ge=1)
+    personnel: int = Field(DEFAULT_KIND_DAYS["personnel"], ge=1)
+    plan: int = Field(DEFAULT_KIND_DAYS["plan"], ge=1)
+    other: int = Field(DEFAULT_KIND_DAYS["other"], ge=1)
+    home_days: int = Field(14, ge=1)  # the home page must show an item this recent
+    home_min_items: int = Field(10, ge=0)  # fewer home-page items in home_days costs points
+    stale_veto_columns: int = Field(5, ge=1)  # stale news + notice/policy columns together → veto
+    stale_veto_any: int = Field(10, ge=1)  # stale columns of any kind → veto
+    blank_veto: int = Field(5, ge=1)  # blank columns → veto
+    availability_days: int = Field(7, ge=1)  # probes looked at
+    availability_veto_percent: float = Field(5.0, gt=0, le=100)  # failed probes → veto
+    availability_min_probes: int = Field(20, ge=1)  # fewer probes: the share is shown, no veto
+
+    def days_for(self, kind: str) -> int:
+        return int(getattr(self, kind))
+
+
+class SiteThresholds(_Model):
+    """Per-site overrides of `thresholds` (any subset of its keys)."""
+
+    news: int | None = Field(None, ge=1)
+    notice: int | None = Field(None, ge=1)
+    policy: int | None = Field(None, ge=1)
+    personnel: int | None = Field(None, ge=1)
+    plan: int | None = Field(None, ge=1)
+    other: int | None = Field(None, ge=1)
+    home_days: int | None = Field(None, ge=1)
+    home_min_items: int | None = Field(None, ge=0)
+    stale_veto_columns: int | None = Field(None, ge=1)
+    stale_veto_any: int | None = Field(None, ge=1)
+    blank_veto: int | None = Field(None, ge=1)
+    availability_days: int | None = Field(None, ge=1)
+    availability_veto_percent: float | None = Field(None, gt=0, le=100)
+    availability_min_probes: int | None = Field(None, ge=1)
+
+
+class Links(_Model):
+    """How links are checked."""
+
+    check: bool = True  # check every distinct link target once per scan
+    external: bool = True  # also links that leave the site
+    skip_hosts: list[str] = Field(default_factory=list)  # hosts never requested (e.g. an intranet)
+    allow_hosts: list[str] = Field(default_factory=list)  # if set, only these hosts are requested
+    timeout: float = Field(15.0, gt=0)  # seconds per request
+    retries: int = Field(2, ge=0)  # extra tries after a timeout or a 5xx answer
+    per_host: int = Field(4, ge=1)  # requests at a time to one host
+
+
+class Attachments(_Model):
+    """Which attachments are downloaded and read."""
+
+    read: bool = True
+    max_mb: float = Field(20.0, gt=0)  # larger files are not downloaded (size cap)
 
 
 class Site(_Model):
@@ -102,6 +176,7 @@ class Site(_Model):
     paths: dict[str, str] = Field(default_factory=dict)
     columns: list[Column] = Field(default_factory=list)
     whitelist: list[WhitelistEntry] = Field(default_factory=list)
+    thresholds: SiteThresholds = Field(default_factory=SiteThresholds)
 
     _id = field_validator("id")(_check_id)
     _url = field_validator("url")(_check_http_url)
@@ -169,6 +244,11 @@ class Config(_Model):
     accounts: list[Account] = Field(default_factory=list)
     schedule: Schedule = Field(default_factory=Schedule)
     smtp: Smtp | None = None
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    column_kinds: dict[ColumnKind, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in
+                                                                               DEFAULT_COLUMN_KINDS.items()})
+    links: Links = Field(default_factory=Links)
+    attachments: Attachments = Field(default_factory=Attachments)
 
     # where the file was read from; relative paths are relative to its folder
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -258,6 +338,11 @@ class Config(_Model):
                 return site
         known = ", ".join(s.id for s in self.sites) or "（无）"
         raise ConfigError(self.source, [f"sites：没有 id 为 {site_id!r} 的站点（已配置：{known}）"])
+
+    def thresholds_for(self, site: Site) -> Thresholds:
+        """The global thresholds with the site's own overrides applied."""
+        overrides = site.thresholds.model_dump(exclude_none=True)
+        return self.thresholds.model_copy(update=overrides)
 
     def department(self, dept_id: str) -> Department | None:
         return next((d for d in self.departments if d.id == dept_id), None)

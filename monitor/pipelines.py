@@ -14,7 +14,7 @@ from .attribution import column_for, department_for
 from .checks.privacy import redact
 from .checks.text import check_text
 from .finding import Finding
-from .items import PageItem
+from .items import PageItem, SiteAuditItem
 from .lexicon import shared_matcher
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,12 @@ class CheckPipeline:
         self.whitelist = list(getattr(spider, "whitelist", ()) or ()) + list(site.whitelist if site else ())
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, SiteAuditItem):
+            for f in item.findings:  # URLs of 公示 pages may carry numbers
+                f.url = redact(f.url) if f.url else f.url
+                f.parent_url = redact(f.parent_url) if f.parent_url else f.parent_url
+                f.text = redact(f.text)
+            return item
         if not isinstance(item, PageItem):
             return item
         item.title = redact(item.title)  # a 公示 page's title may carry a number too
@@ -54,12 +60,15 @@ class CheckPipeline:
         spider = self.crawler.spider
         site = getattr(spider, "site", None)
         today: date = getattr(spider, "as_of", None) or date.today()
-        column = column_for(site, item.url) if site else None
+        # an attachment belongs where the page that links to it belongs
+        owner_url = item.parent_url if item.is_attachment and item.parent_url else item.url
+        column = column_for(site, owner_url) if site else None
         where = {
             "url": redact(item.url),  # a 公示 link may carry an ID number in its query
+            "parent_url": redact(item.parent_url) if item.parent_url else None,
             "site": site.id if site else None,
             "column": column.name if column else item.column_name,
-            "department": department_for(site, item.url, column),
+            "department": department_for(site, owner_url, column),
             "page_title": item.title or None,
             "published": item.published,
         }
@@ -129,6 +138,9 @@ class StorePipeline:
             self.own_scan = True
 
     def process_item(self, item: Any) -> Any:
+        if self.store is not None and isinstance(item, SiteAuditItem):
+            self.store.record_findings(self.crawler.spider.scan_id, item.findings)
+            return item
         if self.store is None or not isinstance(item, PageItem):
             return item
         self.store.record_page(

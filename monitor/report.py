@@ -97,15 +97,24 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
         for dept, items in by_dept.items() if items or dept in dept_names
     ]
 
+    from .probe import availability
+    from .verdict import site_verdict
+
     sites = []
     scan_by_site = {s.target: s for s in scans}
     for site in config.sites:
         scan = scan_by_site.get(site.id)
         site_findings = [f for f in findings if f.site == site.id]
+        thresholds = config.thresholds_for(site)
+        probes, failed = availability(store, site, thresholds)
         sites.append({
             "site": site, "scan": scan,
             "findings": len(site_findings),
             "veto": sum(1 for f in site_findings if f.severity == "veto"),
+            "verdict": site_verdict(site_findings, probes, failed),
+            "audit": (scan.stats or {}).get("audit") if scan else None,
+            "thresholds": thresholds,
+            "probes": probes, "failed_probes": failed,
         })
 
     env = environment(config.resolve("templates"))

@@ -65,6 +65,8 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
         "max_pages": getattr(getattr(spider, "site", None), "max_pages", None),
         "home_status": getattr(spider, "home_status", None),
         "home_error": getattr(spider, "home_error", None),
+        "link_checks": stats.get("monitor/link_checks", 0),
+        "audit": getattr(spider, "audit_summary", None),
     }
 
 
@@ -147,6 +149,13 @@ def scan_site(config: Config, store: Store, site: Site, as_of: date,
     stderr = stderr_file.read_text(encoding="utf-8", errors="replace")
     if not stderr.strip():
         stderr_file.unlink(missing_ok=True)
+    from .probe import availability, availability_finding
+
+    thresholds = config.thresholds_for(site)
+    probes, failed = availability(store, site, thresholds)
+    finding = availability_finding(site, thresholds, probes, failed)
+    if finding is not None:
+        store.record_findings(scan_id, [finding])
     scan = store.get_scan(scan_id)
     status, message = scan_outcome(scan.stats if scan else None, proc.returncode, timed_out)
     if scan is not None and scan.stats is None and stderr.strip():

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
-    JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine,
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine,
     event, or_, select, update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -106,6 +106,7 @@ class FindingRow(Base):
     fixed_on: Mapped[date | None] = mapped_column(Date)
     ignored_reason: Mapped[str | None] = mapped_column(Text)
     ignored_by: Mapped[str | None] = mapped_column(String(100))
+    extra: Mapped[dict | None] = mapped_column(JSON)  # structured details (status code, days, kind …)
 
     def to_finding(self) -> Finding:
         return Finding(
@@ -115,8 +116,23 @@ class FindingRow(Base):
             url=self.url, parent_url=self.parent_url, site=self.site, column=self.column,
             department=self.department, page_title=self.page_title, published=self.published,
             status=self.status, first_seen=self.first_seen, last_seen=self.last_seen, id=self.id,
-            stored_fingerprint=self.fingerprint,
+            stored_fingerprint=self.fingerprint, extra=dict(self.extra or {}),
         )
+
+
+class Probe(Base):
+    """One availability probe of a site's home page (`govmon probe`)."""
+
+    __tablename__ = "probes"
+    __table_args__ = (Index("ix_probes_site_at", "site", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    elapsed_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class Sighting(Base):
@@ -212,10 +228,17 @@ class Store:
                 read = select(Page.url).where(
                     Page.scan_id == scan_id,
                     or_(Page.error.is_(None), Page.status.in_((404, 410))))
+                failed = select(Page.url).where(Page.scan_id == scan_id, Page.error.is_not(None),
+                                                Page.status.not_in((404, 410)))
+                # A finding about a link or an attachment (url = the target, parent_url = the
+                # page holding it) is also fixed when the parent page was read and the target
+                # did not fail: the link was repaired or removed.
                 s.execute(
                     update(FindingRow)
                     .where(FindingRow.site == scan.target, FindingRow.status.in_(OPEN_STATUSES),
-                           FindingRow.id.not_in(seen), FindingRow.url.in_(read))
+                           FindingRow.id.not_in(seen),
+                           or_(FindingRow.url.in_(read),
+                               (FindingRow.parent_url.in_(read) & FindingRow.url.not_in(failed))))
                     .values(status="fixed", fixed_on=scan.scan_date)
                 )
             return scan
@@ -289,6 +312,7 @@ class Store:
                          "context_end", "start", "end", "note", "url", "parent_url", "column", "department",
                          "page_title", "published"):
                 setattr(row, name, getattr(f, name))
+            row.extra = json.loads(json.dumps(f.extra, default=str)) if f.extra else None
             row.site = f.site or scan.target
             row.last_seen = scan.scan_date
             row.last_scan_id = scan.id
@@ -326,6 +350,18 @@ class Store:
                 raise KeyError(finding_id)
             row.status, row.ignored_reason, row.ignored_by = "ignored", reason, by
             return row.to_finding()
+
+    # ------------------------------------------------------------------ availability
+    def record_probe(self, site: str, ok: bool, status: int | None = None, error: str | None = None,
+                     elapsed_ms: int | None = None, at: datetime | None = None) -> None:
+        with self.session() as s:
+            s.add(Probe(site=site, at=at or utcnow(), ok=ok, status=status, error=error, elapsed_ms=elapsed_ms))
+
+    def availability(self, site: str, since: datetime) -> tuple[int, int]:
+        """(probes, failed probes) of a site since `since` (UTC)."""
+        with self.session() as s:
+            rows = s.execute(select(Probe.ok).where(Probe.site == site, Probe.at >= since)).all()
+            return len(rows), sum(1 for (ok,) in rows if not ok)
 
     def pages(self, scan_id: int) -> list[Page]:
         with self.session() as s:

@@ -6,6 +6,12 @@
 Thin by design: fetch, extract (monitor.extract), follow links; checks and storage are
 pipelines. It stays on the site's host, respects max_pages and max_depth, skips trap URLs
 (endless calendars and paging), and records pages that fail instead of dying on them.
+
+Three phases, moved on by the spider_idle signal:
+  1. crawl — pages, and the site's own attachments (read into text, checked like pages);
+  2. links — every link target not fetched in phase 1, once: HEAD, then GET before a link
+     is called broken (a GET stops after the headers);
+  3. audit — one SiteAuditItem with the site-level findings (monitor.audit.SiteAudit).
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload, UsageError
 from scrapy.http import Request, Response, TextResponse
 
-from monitor.config import ConfigError, Site, load_config
+from monitor.audit import READ_ATTACHMENTS, SiteAudit
+from monitor.config import DEFAULT_COLUMN_KINDS, Attachments, ConfigError, Links, Site, Thresholds, load_config
 from monitor.extract.links import canonicalize_url, is_trap
 from monitor.extract.page import extract_page
-from monitor.items import PageItem
+from monitor.items import PageItem, SiteAuditItem
 from monitor.scanning import describe_failure
 
 
@@ -47,15 +54,22 @@ class SiteSpider(scrapy.Spider):
             print(f"错误：{exc}", file=sys.__stderr__ or sys.stderr, flush=True)
             raise SystemExit(2) from None
         crawler.signals.connect(spider._on_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._on_headers, signal=signals.headers_received)
+        # Settings are frozen after the spider is made: the config's per-host limit applies.
+        crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", spider.links.per_host, priority="spider")
         return spider
 
     def __init__(self, url: str | None = None, config: str | None = None, site: str | None = None,
                  scan_id: str | None = None, as_of: str | None = None, max_pages: str | None = None,
-                 max_depth: str | None = None, **kwargs: Any) -> None:
+                 max_depth: str | None = None, allow_hosts: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.database_url: str | None = None
         self.lexicon_dirs: list[str] = []
         self.whitelist: list[Any] = []  # the config's global whitelist; the site's own is on self.site
+        self.links, self.attachments = Links(), Attachments()
+        thresholds: Thresholds | None = None
+        kind_map = {k: list(v) for k, v in DEFAULT_COLUMN_KINDS.items()}
         timezone = "Asia/Shanghai"
         try:
             if config:
@@ -70,6 +84,8 @@ class SiteSpider(scrapy.Spider):
                 self.database_url = cfg.database_url
                 self.lexicon_dirs = [str(p) for p in cfg.lexicon_paths]
                 self.whitelist = list(cfg.whitelist)
+                self.links, self.attachments = cfg.links, cfg.attachments
+                thresholds, kind_map = cfg.thresholds_for(self.site), dict(cfg.column_kinds)
             elif url:
                 host = urlsplit(url).hostname or "site"
                 self.site = Site(id=host.replace(":", "_")[:64], name=host, url=url, department="")
@@ -82,6 +98,9 @@ class SiteSpider(scrapy.Spider):
                 updates["max_depth"] = int(max_depth)
             if updates:
                 self.site = self.site.model_copy(update=updates)
+            if allow_hosts is not None:  # -a allow_hosts=127.0.0.1,intranet: link checks go nowhere else
+                hosts = [h.strip() for h in allow_hosts.split(",") if h.strip()]
+                self.links = self.links.model_copy(update={"allow_hosts": hosts})
             self.as_of = date.fromisoformat(as_of) if as_of else datetime.now(ZoneInfo(timezone)).date()
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
@@ -97,6 +116,10 @@ class SiteSpider(scrapy.Spider):
         self.capped = False
         self.home_status: int | None = None
         self.home_error: str | None = None
+        self.phase = "crawl"
+        self.audit = SiteAudit(self.site, self.home_url, thresholds or Thresholds(), kind_map, self.as_of,
+                               self.links)
+        self.audit_summary: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ requests
     async def start(self) -> AsyncIterator[Any]:
@@ -126,6 +149,8 @@ class SiteSpider(scrapy.Spider):
     def _on_scheduled(self, request: Request, spider: Any = None) -> None:
         """Keep redirects on the site: Scrapy's offsite check ignores the port, and a request
         dropped there leaves no trace. Raising IgnoreRequest here drops the request unfetched."""
+        if request.meta.get("linkcheck") or request.meta.get("audit"):
+            return  # a link check may leave the site; the audit request is local (data:)
         url = canonicalize_url(request.url)
         if urlsplit(url).netloc.lower() == self.netloc:
             self._scheduled.add(url)  # a redirect target is not fetched again as a link
@@ -135,6 +160,8 @@ class SiteSpider(scrapy.Spider):
         self.logger.debug("not following redirect from %s to another site: %s", original, request.url)
         if request.meta.get("home"):
             self.home_error = f"首页重定向到站外网址：{request.url}"
+        # the link works (it leads somewhere else); the other site is not crawled
+        self.audit.result(canonicalize_url(original), 301, None)
         raise IgnoreRequest(f"redirect to another site: {request.url}")
 
     # ------------------------------------------------------------------ responses
@@ -143,6 +170,7 @@ class SiteSpider(scrapy.Spider):
         if is_home:
             self.home_status = response.status
         url = canonicalize_url(response.url)
+        self._record_result(response, url)
         if url in self._parsed:  # reached again through a redirect
             return
         self._parsed.add(url)
@@ -156,7 +184,7 @@ class SiteSpider(scrapy.Spider):
             yield PageItem(url=response.url, status=response.status, error=error, content_type=content_type,
                            depth=response.meta.get("depth", 0))
             return
-        item = extract_page(response.text, response.url, response.status)
+        item = extract_page(response.text, response.url, response.status, today=self.as_of)
         item.depth = response.meta.get("depth", 0)
         referer = response.request.headers.get("Referer") if response.request else None
         item.referer = referer.decode("latin-1") if referer else None
@@ -169,7 +197,15 @@ class SiteSpider(scrapy.Spider):
             yield item
             return
         yield item
-        if item.error or item.depth >= self.site.max_depth:
+        if item.error:
+            return
+        self.audit.page(item, is_home)
+        if self.attachments.read:
+            for link in item.attachments:
+                request = self._attachment_request(link, item)
+                if request is not None:
+                    yield request
+        if item.depth >= self.site.max_depth:
             return
         for link in item.links:
             if link.kind != "page":
@@ -185,10 +221,118 @@ class SiteSpider(scrapy.Spider):
         if request.meta.get("home"):
             self.home_error = message
         status = getattr(getattr(failure.value, "response", None), "status", None)
+        if request.meta.get("attachment") and "大小上限" in message:
+            # too large to read is not broken: the link works, the content is not checked
+            self.audit.result(canonicalize_url(url), 200)
+            self.audit.attachment_not_read(f"{request.meta.get('extension') or '?'}（超过 {self.attachments.max_mb:g} MB）")
+            message = f"附件超过大小上限（{self.attachments.max_mb:g} MB），未读取"
+        else:
+            self.audit.result(canonicalize_url(url), status, message)
         referer = request.headers.get("Referer")
         yield PageItem(url=url, status=status or 0, error=message,
                        depth=request.meta.get("depth", 0),
                        referer=referer.decode("latin-1") if referer else None)
+
+    def _record_result(self, response: Response, url: str) -> None:
+        """The fetch result for the link check: under the URL linked (before redirects) and
+        the URL reached."""
+        self.audit.result(url, response.status)
+        for original in response.meta.get("redirect_urls") or ():
+            self.audit.result(canonicalize_url(original), response.status)
+
+    # ------------------------------------------------------------------ attachments
+    def _attachment_request(self, link: Any, page: PageItem) -> Request | None:
+        if link.url in self._scheduled or urlsplit(link.url).netloc.lower() != self.netloc:
+            return None
+        if (link.extension or "") not in READ_ATTACHMENTS:
+            self.audit.attachment_not_read(link.extension)
+            return None  # checked as a link only
+        self._scheduled.add(link.url)
+        return Request(link.url, callback=self.parse_attachment, errback=self.errback,
+                       headers={"Referer": page.url},
+                       meta={"depth": page.depth + 1, "attachment": True, "parent": page.url,
+                             "published": page.published, "extension": link.extension,
+                             "download_maxsize": int(self.attachments.max_mb * 1024 * 1024),
+                             "download_warnsize": 0})
+
+    def parse_attachment(self, response: Response) -> Any:
+        from monitor.readers import ReaderError, read_document
+
+        url = canonicalize_url(response.url)
+        self._record_result(response, url)
+        meta = response.meta
+        item = PageItem(url=response.url, status=response.status, depth=meta.get("depth", 0),
+                        parent_url=meta.get("parent"), referer=meta.get("parent"), is_attachment=True,
+                        published=meta.get("published"),
+                        content_type=response.headers.get(b"Content-Type", b"").decode("latin-1") or None)
+        if response.status >= 400:
+            item.error = f"HTTP {response.status}"
+            yield item
+            return
+        name = urlsplit(response.url).path.rsplit("/", 1)[-1] or "file"
+        if "." not in name:
+            name += "." + (meta.get("extension") or "bin")
+        try:
+            document = read_document(response.body, name)
+        except ReaderError as exc:
+            item.error = f"附件无法读取：{exc}"
+            self.audit.attachment(meta.get("extension"), str(exc))
+        except Exception as exc:  # a reader bug must not stop the crawl
+            item.error = f"附件无法读取：{type(exc).__name__}"
+            self.audit.attachment(meta.get("extension"), type(exc).__name__)
+        else:
+            item.main_text = document.text
+            item.title = document.title or name
+            self.audit.attachment(meta.get("extension"), None)
+        yield item
+
+    # ------------------------------------------------------------------ link checks and audit
+    def _on_headers(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
+        """A link check's GET needs the status only: stop before the body."""
+        if request.meta.get("linkcheck"):
+            raise StopDownload(fail=False)
+
+    def _link_request(self, url: str, method: str = "HEAD") -> Request:
+        return Request(url, method=method, callback=self.parse_link, errback=self.link_failed, dont_filter=True,
+                       meta={"linkcheck": url,
+                             "download_timeout": self.links.timeout, "max_retry_times": self.links.retries})
+
+    def parse_link(self, response: Response) -> Any:
+        url = response.meta["linkcheck"]
+        if response.status >= 400 and response.request.method == "HEAD":
+            yield self._link_request(url, "GET")  # servers that reject HEAD (or bots) get a GET
+            return
+        self.audit.result(url, response.status, via=response.request.method)
+
+    def link_failed(self, failure: Any) -> Any:
+        request = failure.request
+        url = request.meta["linkcheck"]
+        if request.method == "HEAD":
+            yield self._link_request(url, "GET")
+            return
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        self.audit.result(url, status, describe_failure(failure), via="GET")
+
+    def _on_idle(self, spider: Any = None) -> None:
+        """Crawl done → check the links not fetched yet; links done → audit; audit done → close."""
+        engine = self.crawler.engine
+        if self.phase == "crawl":
+            self.phase = "links"
+            targets = self.audit.targets_to_check(skip_internal_pages=self.capped)
+            self.crawler.stats.set_value("monitor/link_checks", len(targets))
+            for url in targets:
+                engine.crawl(self._link_request(url))
+            if targets:
+                raise DontCloseSpider
+        if self.phase == "links":
+            self.phase = "audit"
+            engine.crawl(Request("data:,audit", callback=self.run_audit, dont_filter=True, meta={"audit": True}))
+            raise DontCloseSpider
+
+    def run_audit(self, response: Response) -> Any:
+        findings, summary = self.audit.finish()
+        self.audit_summary = summary
+        yield SiteAuditItem(findings=findings, summary=summary)
 
     def closed(self, reason: str) -> None:
         """One line for the person who ran the crawl: what was crawled, or why not."""

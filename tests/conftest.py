@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from monitor.lexicon import Matcher
@@ -18,3 +20,17 @@ def valid_id(prefix17: str) -> str:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     total = sum(int(d) * w for d, w in zip(prefix17, weights))
     return prefix17 + "10X98765432"[total % 11]
+
+
+_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "no_proxy"}
+
+
+@pytest.fixture(scope="session")
+def crawl_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment of the crawl subprocesses: no proxies (only 127.0.0.1 is ever contacted),
+    the lexicon automaton cache in a temporary folder, settings from the repository's scrapy.cfg."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in _PROXY_VARS}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env

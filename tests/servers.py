@@ -3,7 +3,8 @@
     with serve({"/": page("首页", links=["/a.html"]), "/a.html": page("A", "正文")}) as site:
         site.base            # "http://127.0.0.1:PORT"
         site.routes["/a.html"] = page("A", "改过的正文")   # change the site between crawls
-        site.hits            # every request path (with query) in order
+        site.hits            # every GET request path (with query) in order
+        site.heads           # every HEAD request path (link checks)
 
 A route is a `Reply`, or a callable taking a `Req` and returning one. Unknown paths get 404.
 Every builder below returns a route; pages link with root-relative URLs. The server runs in a
@@ -40,6 +41,7 @@ class Req:
     query: dict[str, list[str]]
     headers: dict[str, str]
     stop: threading.Event  # set when the server stops; sleep with stop.wait(seconds)
+    method: str = "GET"
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         return self.query.get(name, [default])[0]
@@ -55,7 +57,8 @@ class TestServer:
 
     def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Route] = dict(routes)
-        self.hits: list[str] = []
+        self.hits: list[str] = []  # GET requests
+        self.heads: list[str] = []  # HEAD requests
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)
@@ -97,9 +100,9 @@ class TestServer:
             hits = list(self.hits)
         return sum(1 for h in hits if h == target or ("?" not in target and urlsplit(h).path == target))
 
-    def _record(self, target: str) -> None:
+    def _record(self, target: str, method: str = "GET") -> None:
         with self._lock:
-            self.hits.append(target)
+            (self.heads if method == "HEAD" else self.hits).append(target)
 
     def __enter__(self) -> "TestServer":
         return self.start()
@@ -131,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool) -> None:
         app: TestServer = self.server.app  # type: ignore[attr-defined]
-        app._record(self.path)
+        app._record(self.path, self.command)
         parts = urlsplit(self.path)
         route = app.routes.get(parts.path)
         if route is None:
@@ -140,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = route
         else:
             req = Req(parts.path, parse_qs(parts.query, keep_blank_values=True),
-                      {k.lower(): v for k, v in self.headers.items()}, app.stop_event)
+                      {k.lower(): v for k, v in self.headers.items()}, app.stop_event, self.command)
             reply = route(req)
         if app.stop_event.is_set():
             return

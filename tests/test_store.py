@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -53,7 +53,7 @@ def statuses(store):
 def test_schema_comes_from_migrations_and_matches_the_models(store):
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
         if store.engine.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.migrate()  # running migrations again changes nothing
@@ -172,3 +172,54 @@ def test_findings_read_back_carry_the_fingerprint_they_are_stored_under(store):
     (back,) = store.findings()
     assert back.fingerprint == f.fingerprint
     assert back.to_dict()["fingerprint"] == f.fingerprint
+
+
+def test_a_database_of_the_first_schema_is_upgraded_with_its_findings_kept(tmp_path):
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from importlib import resources
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(resources.files("monitor") / "migrations"))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    old = Store(url, migrate=False)
+    scan_id = old.start_scan("portal", D1)
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO findings (fingerprint, site, rule, category, severity, text, url, status, first_seen,"
+            " last_seen) VALUES ('f' || 'x', 'portal', 'typos', 'typo', 'minor', '再接再励', 'http://a/1', 'new',"
+            " '2026-11-01', '2026-11-01')")
+    old.close()
+    upgraded = Store(url)
+    (finding,) = upgraded.findings(statuses=None)
+    assert finding.text == "再接再励" and finding.extra == {}
+    upgraded.record_probe("portal", ok=False, error="连接超时")
+    assert upgraded.availability("portal", since=datetime(2000, 1, 1)) == (1, 1)
+    assert scan_id
+    upgraded.close()
+
+
+def test_a_broken_link_is_fixed_when_its_page_was_read_and_the_link_is_gone(store):
+    link = Finding(rule="broken-link", category="broken_link", severity="major", text="旧链接",
+                   url="http://127.0.0.1/gone.html", parent_url="http://127.0.0.1/a.html",
+                   key="http://127.0.0.1/gone.html", place="http://127.0.0.1/gone.html")
+    scan_id = store.start_scan("portal", D1)
+    store.record_page(scan_id, "http://127.0.0.1/a.html", 200)
+    store.record_findings(scan_id, [link])
+    store.finish_scan(scan_id, "complete")
+    # the parent page failed this time: nothing is known about the link
+    scan_id = store.start_scan("portal", D2)
+    store.record_page(scan_id, "http://127.0.0.1/a.html", 0, error="连接超时")
+    store.finish_scan(scan_id, "complete")
+    assert statuses(store) == {"旧链接": "new"}
+    # the parent page was read and the link was not found broken: repaired or removed
+    scan_id = store.start_scan("portal", D2 + timedelta(days=1))
+    store.record_page(scan_id, "http://127.0.0.1/a.html", 200)
+    store.finish_scan(scan_id, "complete")
+    assert statuses(store) == {"旧链接": "fixed"}
