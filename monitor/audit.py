@@ -87,6 +87,8 @@ class SiteAudit:
 
     def _links(self, item: PageItem, is_home: bool) -> None:
         for link in list(item.links) + list(item.attachments):
+            if link.kind == "script":
+                continue  # read for identity only
             ref = self.refs.get(link.url)
             if ref is None:
                 ref = self.refs[link.url] = LinkRef(url=link.url, kind=link.kind)
@@ -120,7 +122,7 @@ class SiteAudit:
         allow = {h.lower() for h in self.links.allow_hosts}
         out = []
         for url, ref in self.refs.items():
-            if url in self.results:
+            if url in self.results or ref.kind == "script":
                 continue
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()

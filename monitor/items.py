@@ -13,7 +13,7 @@ class LinkItem:
 
     url: str  # absolute, canonicalised
     text: str = ""
-    kind: str = "page"  # page | attachment | image | external | other
+    kind: str = "page"  # page | attachment | image | external | script | other
     extension: str | None = None  # for attachments: pdf, docx, xlsx, …
 
 

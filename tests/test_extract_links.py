@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import lxml.html
@@ -283,3 +284,21 @@ def test_article_fixture_links_include_hidden_spam_and_attachments():
     assert [a.extension for a in attachments] == ["pdf", "docx"]
     assert attachments[1].url == "http://www.xifeng.gov.cn/zwgk/tzgg/202304/W020230417512345678902.docx"
     assert "http://stats.example.com/" not in by_url(links)  # inside an HTML comment
+
+
+def test_scripts_are_read_for_the_identity_check_only():
+    import lxml.html
+
+    from monitor.checks.identity import check_home_identity
+
+    html = ('<html><body><div class="footer">主办单位：某县人民政府办公室 联系电话：0851-1234567 '
+            '网站标识码：5201220001 黔ICP备10201081号 黔公网安备 52012202006106号'
+            '<script id="_jiucuo_" sitecode="5201220001" src="https://zfwzgl.www.gov.cn/exposure/jiucuo.js"></script>'
+            '<script type="text/javascript">document.write(unescape("%3Cspan%3E"));</script>'
+            '<script src="https://dcs.conac.cn/js/33/000/0000/60429971/CA330000000604299710002.js"></script>'
+            '</div></body></html>')
+    links, _ = extract_links(lxml.html.document_fromstring(html), "http://www.example.gov.cn/")
+    scripts = [link for link in links if link.kind == "script"]
+    assert [urlsplit(s.url).hostname for s in scripts] == ["zfwzgl.www.gov.cn", "dcs.conac.cn"]
+    text = lxml.html.document_fromstring(html).text_content()
+    assert check_home_identity("http://www.example.gov.cn/", text, links) == []

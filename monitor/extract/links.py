@@ -200,9 +200,10 @@ def _repeat_trap(path: str) -> str | None:
 def extract_links(tree: Any, base_url: str) -> tuple[list[LinkItem], list[LinkItem]]:
     """(links, attachments) of a parsed page, absolute and canonical, first occurrence kept.
 
-    Reads ``<a href>``, ``<area href>``, ``<iframe src>`` and ``<img src>``, resolved against
-    ``<base href>`` or ``base_url``. kind: "image" for img, "attachment" (with ``extension``)
-    for document/archive files, "external" for another host than base_url's, else "page".
+    Reads ``<a href>``, ``<area href>``, ``<iframe src>``, ``<img src>`` and ``<script src>``,
+    resolved against ``<base href>`` or ``base_url``. kind: "image" for img, "script" for
+    script (not followed, not link-checked), "attachment" (with ``extension``) for
+    document/archive files, "external" for another host than base_url's, else "page".
     """
     root = tree.getroot() if hasattr(tree, "getroot") else tree
     base = _document_base(root, base_url)
@@ -210,9 +211,9 @@ def extract_links(tree: Any, base_url: str) -> tuple[list[LinkItem], list[LinkIt
     seen: dict[str, LinkItem] = {}
     links: list[LinkItem] = []
     attachments: list[LinkItem] = []
-    for el in root.iter("a", "area", "iframe", "img"):
+    for el in root.iter("a", "area", "iframe", "img", "script"):
         tag = el.tag.lower()
-        raw = el.get("src" if tag in ("iframe", "img") else "href")
+        raw = el.get("href" if tag in ("a", "area") else "src")
         url = _resolve(base, raw)
         if url is None:
             continue
@@ -221,8 +222,12 @@ def extract_links(tree: Any, base_url: str) -> tuple[list[LinkItem], list[LinkIt
             if not seen[url].text and text:
                 seen[url].text = text
             continue
-        extension = attachment_extension(url) if tag != "img" else None
-        if tag == "img":
+        extension = attachment_extension(url) if tag not in ("img", "script") else None
+        if tag == "script":
+            # only for the identity check: the 党政机关网站标识 and the 我为政府网站找错 entry
+            # are usually put on the page by scripts from conac.cn / zfwzgl.www.gov.cn
+            kind = "script"
+        elif tag == "img":
             kind = "image"
         elif extension:
             kind = "attachment"
