@@ -69,12 +69,8 @@ class SiteAudit:
 
     def page(self, item: PageItem, is_home: bool) -> None:
         """One HTML page that was read."""
-        if not is_home and self.is_home(item.url):
-            # /index.html beside /: the home page again, not a column; its facts are kept
-            # only when the home page itself was not read
-            if self.home_url in self.facts:
-                self._links(item, False)
-                return
+        if not is_home and self.is_home(item.url) and self.home_url in self.facts:
+            return  # /index.html beside /: the home page again, already counted
         self.facts[item.url] = PageFacts(
             url=item.url, is_home=is_home, depth=item.depth, title=item.title, meta=dict(item.meta),
             published=item.published, entries=list(item.list_entries), blank_notice=item.blank_notice,
@@ -137,6 +133,10 @@ class SiteAudit:
         return out
 
     # ------------------------------------------------------------------ findings
+    def _column_name(self, page: PageFacts) -> str | None:
+        column = column_for(self.site, page.url)
+        return column.name if column else page.meta_value("ColumnName")
+
     def _department(self, url: str) -> str | None:
         return department_for(self.site, url, column_for(self.site, url))
 
@@ -183,7 +183,14 @@ class SiteAudit:
                  for ref in self.refs.values() for parent in ref.parents[:1]]
         findings += check_ip_links(urlsplit(self.home_url).hostname or "", pairs)
 
-        findings += link_findings(self.refs, self.results, self.site.id, self._department)
+        links = link_findings(self.refs, self.results, self.site.id, self._department)
+        for f in links:  # the list row names the page to fix: its column, date and title
+            parent = self.facts.get(f.parent_url or "")
+            if parent is not None:
+                f.column = self._column_name(parent)
+                f.published = parent.published
+                f.page_title = parent.title or None
+        findings += links
         summary["links"] = link_summary(self.refs, self.results)
         summary["attachments"] = {
             "read": self.attachments_read,

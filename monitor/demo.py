@@ -1,25 +1,37 @@
-"""`govmon demo`: serve the bundled demo portal on 127.0.0.1, scan it, write the reports.
+"""`govmon demo`: serve the bundled demo sites on 127.0.0.1, scan them, write the reports.
 
-The portal (monitor/demo/site/, described in monitor/demo/PLANTED.md) is a fictional
-county government site with planted problems beside tricky correct text.
+The portal (monitor/demo/site/) is a fictional county government site with planted
+problems beside tricky correct text; the sub-site (monitor/demo/jyj/, the county education
+bureau) is served on a second port. Both are described in monitor/demo/PLANTED.md.
+
+The two sites link to each other. Their ports are known only at run time, so the HTML
+files hold placeholders (__PORTAL_BASE__, __JYJ_BASE__) that the server replaces with the
+base URLs as it serves them.
 """
 
 from __future__ import annotations
 
 import functools
+import io
+import os
 import shutil
 import sys
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator, Mapping
+from urllib.parse import unquote, urlsplit
 
 #: "today" for the demo's date rules, so its results do not drift with the calendar
 DEMO_AS_OF = date(2026, 11, 20)
 MARKER = ".govmon-demo"
+
+#: the demo sites: id → (folder under monitor/demo/, placeholder for its base URL in the HTML)
+DEMO_SITES = {"shili": ("site", "__PORTAL_BASE__"), "jyj": ("jyj", "__JYJ_BASE__")}
 
 DEMO_CONFIG = """\
 # govmon demo configuration (written by `govmon demo`; the port changes every run)
@@ -32,6 +44,9 @@ departments:
   - {{id: mz, name: 县民政局, email: [mz@shili.gov.cn.invalid]}}
   - {{id: czj, name: 县财政局, email: [czj@shili.gov.cn.invalid]}}
   - {{id: towns, name: 各乡镇人民政府, email: [towns@shili.gov.cn.invalid]}}
+  - {{id: jyj, name: 县教育局, email: [jyj@shili.gov.cn.invalid]}}
+links:
+  allow_hosts: [127.0.0.1]     # the demo never contacts another host
 sites:
   - id: shili
     name: 示例县人民政府
@@ -44,26 +59,80 @@ sites:
       /xzdt/: towns
     columns:
       - {{name: 要闻动态, url: "{base}/ywdt/index.html", kind: news}}
+      - {{name: 部门动态, url: "{base}/bmdt/index.html", kind: news}}
       - {{name: 通知公告, url: "{base}/tzgg/index.html", kind: notice}}
       - {{name: 政策文件, url: "{base}/zcwj/index.html", kind: policy}}
+      - {{name: 规范性文件, url: "{base}/gfxwj/index.html", kind: policy}}
+      - {{name: 政策解读, url: "{base}/zcjd/index.html", kind: policy}}
       - {{name: 人事信息, url: "{base}/rsxx/index.html", kind: personnel}}
       - {{name: 规划计划, url: "{base}/ghjh/index.html", kind: plan}}
       - {{name: 财政信息, url: "{base}/czxx/index.html", kind: other}}
       - {{name: 乡镇动态, url: "{base}/xzdt/index.html", kind: news}}
+      # 专题专栏 (/ztzl/) is left to column discovery
+  - id: jyj
+    name: 示例县教育局
+    url: {jyj}/
+    department: jyj
+    max_pages: 200
+    columns:
+      - {{name: 教育动态, url: "{jyj}/jydt/index.html", kind: news}}
+      - {{name: 通知公告, url: "{jyj}/tzgg/index.html", kind: notice}}
 """
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    """Static files, `Content-Type: text/html` with no charset (as many county servers do)."""
+    """Static files, `Content-Type: text/html` with no charset (as many county servers do).
+
+    With `replacements`, every placeholder in a served .html file is replaced (bytes, so
+    GBK pages stay GBK); the mapping is read on each request, so it may be filled in after
+    the server has started (when the other server's port is known)."""
+
+    replacements: Mapping[str, str] | None = None
+
+    def __init__(self, *args: object, replacements: Mapping[str, str] | None = None, **kwargs: object) -> None:
+        self.replacements = replacements
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # handles the request
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
 
+    def send_head(self) -> BinaryIO | None:  # type: ignore[override]
+        path = self._html_file()
+        if path is None:
+            return super().send_head()
+        data = Path(path).read_bytes()
+        for old, new in (self.replacements or {}).items():
+            data = data.replace(old.encode("ascii"), new.encode("ascii"))
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Last-Modified", self.date_time_string(int(os.path.getmtime(path))))
+        self.end_headers()
+        return io.BytesIO(data)
+
+    def _html_file(self) -> str | None:
+        """The .html file this request serves when placeholders are to be replaced, else None
+        (the standard handler then does what it always does: other files, redirects, 404)."""
+        if not self.replacements:
+            return None
+        url_path = unquote(urlsplit(self.path).path)
+        path = self.translate_path(self.path)
+        if os.path.isdir(path):
+            if not url_path.endswith("/"):
+                return None  # the standard handler redirects to the folder with a slash
+            path = os.path.join(path, "index.html")
+        if path.endswith(".html") and os.path.isfile(path):
+            return path
+        return None
+
 
 @contextmanager
-def serve_directory(directory: Path, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve `directory` over HTTP on a free port of 127.0.0.1; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+def serve_directory(directory: Path, host: str = "127.0.0.1",
+                    replacements: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Serve `directory` over HTTP on a free port of 127.0.0.1; yields the base URL.
+
+    `replacements` (placeholder → text) are applied to .html files as they are served."""
+    handler = functools.partial(_QuietHandler, directory=str(directory), replacements=replacements)
     server = ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="govmon-demo-http", daemon=True)
@@ -75,8 +144,21 @@ def serve_directory(directory: Path, host: str = "127.0.0.1") -> Iterator[str]:
         server.server_close()
 
 
-def demo_site_dir() -> Path:
-    return Path(str(resources.files("monitor") / "demo" / "site"))
+def demo_site_dir(site: str = "shili") -> Path:
+    """The folder of a demo site (`shili`, the portal, or `jyj`, the education bureau)."""
+    return Path(str(resources.files("monitor") / "demo" / DEMO_SITES[site][0]))
+
+
+@contextmanager
+def serve_demo_sites(host: str = "127.0.0.1") -> Iterator[dict[str, str]]:
+    """Serve every demo site on its own port; yields site id → base URL. The sites' links
+    to each other (placeholders in the HTML) point at the real ports."""
+    replacements: dict[str, str] = {}
+    with ExitStack() as stack:
+        bases = {site: stack.enter_context(serve_directory(demo_site_dir(site), host, replacements))
+                 for site in DEMO_SITES}
+        replacements.update({placeholder: bases[site] for site, (_, placeholder) in DEMO_SITES.items()})
+        yield bases
 
 
 def prepare_dir(out_dir: Path) -> None:
@@ -104,11 +186,12 @@ def run_demo(out_dir: Path, keep_serving: bool = False) -> int:
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return 2
-    with serve_directory(demo_site_dir()) as base:
+    with serve_demo_sites() as bases:
+        base, jyj = bases["shili"], bases["jyj"]
         config_path = out_dir / "monitor.yaml"
-        config_path.write_text(DEMO_CONFIG.format(base=base), encoding="utf-8")
+        config_path.write_text(DEMO_CONFIG.format(base=base, jyj=jyj), encoding="utf-8")
         config = load_config(config_path)
-        print(f"演示网站：{base}/（示例县人民政府）", file=sys.stderr)
+        print(f"演示网站：{base}/（示例县人民政府），{jyj}/（示例县教育局）", file=sys.stderr)
         store = Store(config.database_url)
         try:
             results = scan_with_progress(config, store, list(config.sites), DEMO_AS_OF, DEFAULT_CRAWL_TIMEOUT)
@@ -118,7 +201,7 @@ def run_demo(out_dir: Path, keep_serving: bool = False) -> int:
         print(f"整改清单已生成（{report.findings} 个问题），请用浏览器打开：", file=sys.stderr)
         print(report.index)
         if keep_serving:
-            print(f"演示网站仍在 {base}/ 提供服务，按 Ctrl+C 退出。", file=sys.stderr)
+            print(f"演示网站仍在 {base}/ 和 {jyj}/ 提供服务，按 Ctrl+C 退出。", file=sys.stderr)
             try:
                 threading.Event().wait()
             except KeyboardInterrupt:

@@ -252,6 +252,7 @@ class SiteSpider(scrapy.Spider):
                        headers={"Referer": page.url},
                        meta={"depth": page.depth + 1, "attachment": True, "parent": page.url,
                              "published": page.published, "extension": link.extension,
+                             "link_text": link.text, "parent_column": page.column_name,
                              "download_maxsize": int(self.attachments.max_mb * 1024 * 1024),
                              "download_warnsize": 0})
 
@@ -265,6 +266,8 @@ class SiteSpider(scrapy.Spider):
                         parent_url=meta.get("parent"), referer=meta.get("parent"), is_attachment=True,
                         published=meta.get("published"),
                         content_type=response.headers.get(b"Content-Type", b"").decode("latin-1") or None)
+        if meta.get("parent_column"):  # the attachment belongs to its page's column
+            item.meta["ColumnName"] = meta["parent_column"]
         if response.status >= 400:
             item.error = f"HTTP {response.status}"
             yield item
@@ -282,7 +285,7 @@ class SiteSpider(scrapy.Spider):
             self.audit.attachment(meta.get("extension"), type(exc).__name__)
         else:
             item.main_text = document.text
-            item.title = document.title or name
+            item.title = f"附件：{meta.get('link_text') or document.title or name}"
             self.audit.attachment(meta.get("extension"), None)
         yield item
 

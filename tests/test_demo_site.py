@@ -1,4 +1,5 @@
-"""Sanity checks over the bundled demo portal (monitor/demo/site) and its PLANTED.md.
+"""Sanity checks over the bundled demo sites (monitor/demo/site, the portal, and
+monitor/demo/jyj, the education bureau's sub-site) and their PLANTED.md.
 
 These read the files only; no server, no crawler.
 """
@@ -6,45 +7,72 @@ These read the files only; no server, no crawler.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+import yaml
+
+from monitor.demo import DEMO_AS_OF, DEMO_CONFIG, DEMO_SITES
+from monitor.readers import read_document
 
 DEMO = Path(__file__).resolve().parent.parent / "monitor" / "demo"
 SITE = DEMO / "site"
+JYJ = DEMO / "jyj"
+ROOTS = {"shili": SITE, "jyj": JYJ}
+PLACEHOLDERS = {placeholder: site for site, (_, placeholder) in DEMO_SITES.items()}
 PLANTED = DEMO / "PLANTED.md"
 
 GBK_DIR = "xzdt"
 ARTICLE_NAME = re.compile(r"^t(\d{4})(\d{2})(\d{2})_\d+\.html$")
 PUBDATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
-PAGE_META = ["SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ColumnType"]
+PAGE_META = ["SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ColumnDescription", "ColumnKeywords",
+             "ColumnType"]
 ARTICLE_META = ["ArticleTitle", "PubDate", "ContentSource"]
 COLUMN_TYPES = {"news", "notice", "policy", "personnel", "plan", "other"}
+#: days a column of each kind may go without a new entry (monitor.config.DEFAULT_KIND_DAYS)
+KIND_DAYS = {"news": 14, "notice": 180, "policy": 180, "personnel": 365, "plan": 365, "other": 365}
+HOME_DAYS, HOME_MIN_ITEMS = 14, 10
 EXTERNAL_HOSTS = {"spam.invalid", "bszs.conac.cn"}
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+SITE_META = {
+    "shili": {"SiteName": "示例县人民政府", "SiteDomain": "www.shili.gov.cn", "SiteIDCode": "5299990001"},
+    "jyj": {"SiteName": "示例县教育局", "SiteDomain": "jyj.shili.gov.cn", "SiteIDCode": "5299990002"},
+}
+PORTAL_COLUMNS = ["ywdt", "bmdt", "tzgg", "zcwj", "gfxwj", "zcjd", "rsxx", "ghjh", "czxx", "xzdt", "ztzl", "mzj"]
+ATTACHMENT_TYPES = {".pdf", ".docx", ".xlsx", ".xls", ".csv"}
 
 
-def _rel(path: Path) -> str:
-    return path.relative_to(SITE).as_posix()
+def _pages(root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in sorted(root.rglob("*.html"))]
 
 
-PAGES = sorted(SITE.rglob("*.html"))
-PAGE_IDS = [_rel(p) for p in PAGES]
+PAGE_IDS = _pages(SITE)  # the portal's pages
+JYJ_PAGE_IDS = _pages(JYJ)
+ALL_PAGES = [("shili", rel) for rel in PAGE_IDS] + [("jyj", rel) for rel in JYJ_PAGE_IDS]
+ATTACHMENT_IDS = [p.relative_to(SITE).as_posix() for p in sorted(SITE.rglob("*")) if p.suffix in ATTACHMENT_TYPES]
 
 
-def is_gbk(rel: str) -> bool:
-    return rel.split("/", 1)[0] == GBK_DIR
+def is_gbk(rel: str, site: str = "shili") -> bool:
+    return site == "shili" and rel.split("/", 1)[0] == GBK_DIR
 
 
 def is_article(rel: str) -> bool:
     return bool(ARTICLE_NAME.match(rel.rsplit("/", 1)[-1]))
 
 
-def decode(rel: str) -> str:
-    data = (SITE / rel).read_bytes()
-    return data.decode("gb18030" if is_gbk(rel) else "utf-8")
+def decode(rel: str, site: str = "shili") -> str:
+    data = (ROOTS[site] / rel).read_bytes()
+    return data.decode("gb18030" if is_gbk(rel, site) else "utf-8")
+
+
+def file_text(rel: str) -> str:
+    """A portal file's text: the decoded HTML, or what monitor.readers reads from an attachment."""
+    if rel.endswith(".html"):
+        return decode(rel)
+    return read_document((SITE / rel).read_bytes(), rel.rsplit("/", 1)[-1]).text
 
 
 class _Page(HTMLParser):
@@ -96,26 +124,42 @@ class _Page(HTMLParser):
             self._span_text += data
 
 
-def parse(rel: str) -> _Page:
+def parse(rel: str, site: str = "shili") -> _Page:
     p = _Page()
-    p.feed(decode(rel))
+    p.feed(decode(rel, site))
     p.close()
     return p
 
 
-def resolve_internal(rel: str, href: str) -> str | None:
-    """Site-relative file path an internal link points at; None for external/data links."""
+def resolve(site: str, rel: str, href: str) -> tuple[str, str] | None:
+    """(site, file path in that site's folder) a link points at, the other demo site's
+    placeholder (__JYJ_BASE__/…) included; None for external and data links."""
+    for placeholder, other in PLACEHOLDERS.items():
+        if href.startswith(placeholder):
+            path = href[len(placeholder):] or "/"
+            assert path.startswith("/"), href
+            return other, (path + "index.html" if path.endswith("/") else path).lstrip("/")
     parts = urlsplit(href)
     if parts.scheme in ("data", "mailto", "javascript", "tel"):
         return None
     if parts.scheme or parts.netloc:
         return None
     if not parts.path:
-        return rel  # "#frag" or "?q" on the same page
+        return site, rel  # "#frag" or "?q" on the same page
     target = urljoin("/" + rel, parts.path)
     if target.endswith("/"):
         target += "index.html"
-    return target.lstrip("/")
+    return site, target.lstrip("/")
+
+
+def resolve_internal(rel: str, href: str) -> str | None:
+    """Portal-relative file path an internal portal link points at; None for other links."""
+    found = resolve("shili", rel, href)
+    return found[1] if found and found[0] == "shili" else None
+
+
+def day(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 # ------------------------------------------------------------------ PLANTED.md
@@ -143,19 +187,25 @@ def _unquote(cell: str) -> str:
     return cell[1:-1]
 
 
-def _load_planted() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    planted, correct = None, None
+def _load_planted() -> tuple[list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]:
+    planted, correct, site_level = None, None, None
     for rows in _tables(PLANTED.read_text(encoding="utf-8")):
-        if rows and "category" in rows[0]:
+        if rows and "rule" in rows[0]:
+            site_level = rows
+        elif rows and "category" in rows[0]:
             planted = rows
         elif rows and "why" in rows[0]:
             correct = rows
-    assert planted and correct, "PLANTED.md needs a planted table and a correct-text table"
+    assert planted and correct and site_level, \
+        "PLANTED.md needs a planted table, a correct-text table and a site-level table"
     norm = lambda rows: [dict(r, file=_unquote(r["file"]), text=_unquote(r["text"])) for r in rows]  # noqa: E731
-    return norm(planted), norm(correct)
+    site_rows = [dict(r, site=_unquote(r["site"]), page=_unquote(r["page"]), text=_unquote(r["text"]),
+                      target=None if r["target"] == "—" else _unquote(r["target"])) for r in site_level]
+    return norm(planted), norm(correct), site_rows
 
 
-PLANTED_ROWS, CORRECT_ROWS = _load_planted()
+PLANTED_ROWS, CORRECT_ROWS, SITE_ROWS = _load_planted()
+BROKEN_TARGETS = {(r["site"], r["page"], r["target"]) for r in SITE_ROWS if r["rule"] == "broken-link"}
 
 
 def _id_checksum_ok(number: str) -> bool:
@@ -163,27 +213,46 @@ def _id_checksum_ok(number: str) -> bool:
     return "10X98765432"[total % 11] == number[17]
 
 
+def demo_config() -> dict:
+    return yaml.safe_load(DEMO_CONFIG.format(base="http://127.0.0.1:1", jyj="http://127.0.0.1:2"))
+
+
+def column_folders(site: str) -> dict[str, list[str]]:
+    """Column folder → its list pages (index.html, index_1.html …), the home page excluded."""
+    out: dict[str, list[str]] = {}
+    for s, rel in ALL_PAGES:
+        if s == site and "/" in rel and re.fullmatch(r"index(_\d+)?\.html", rel.rsplit("/", 1)[-1]):
+            out.setdefault(rel.split("/", 1)[0], []).append(rel)
+    return out
+
+
+def column_dates(site: str, folder: str) -> list[date]:
+    return [day(d) for rel in column_folders(site)[folder] for _, d in parse(rel, site).list_items]
+
+
 # ------------------------------------------------------------------ tests
 
 def test_site_shape():
-    assert 30 <= len(PAGES) <= 60
+    assert 30 <= len(PAGE_IDS) <= 60
     names = set(PAGE_IDS)
     for required in ["index.html", "zc/index.html", "ywdt/index_1.html", "xzdt/index_1.html",
-                     "ywdt/index.html", "tzgg/index.html", "zcwj/index.html", "rsxx/index.html",
-                     "ghjh/index.html", "czxx/index.html", "xzdt/index.html", "mzj/index.html"]:
+                     *[f"{col}/index.html" for col in PORTAL_COLUMNS]]:
         assert required in names
+    assert {"index.html", "jydt/index.html", "tzgg/index.html"} <= set(JYJ_PAGE_IDS)
+    assert 10 <= len(JYJ_PAGE_IDS) <= 30
+    assert ATTACHMENT_IDS == ["mzj/202611/P020261110_dibao.xlsx"]
 
 
-@pytest.mark.parametrize("rel", PAGE_IDS)
-def test_encoding(rel):
-    data = (SITE / rel).read_bytes()
-    if is_gbk(rel):
+@pytest.mark.parametrize("site,rel", ALL_PAGES, ids=[f"{s}:{r}" for s, r in ALL_PAGES])
+def test_encoding(site, rel):
+    data = (ROOTS[site] / rel).read_bytes()
+    if is_gbk(rel, site):
         data.decode("gb18030")
         with pytest.raises(UnicodeDecodeError):
             data.decode("utf-8")
     else:
         data.decode("utf-8")
-        assert parse(rel).charset_decls == ["utf-8"]
+        assert parse(rel, site).charset_decls == ["utf-8"]
 
 
 def test_gbk_charset_declarations():
@@ -204,24 +273,31 @@ def test_gbk_charset_declarations():
     assert any(strict_gb2312_fails(rel) for rel in says_gb2312)
 
 
-@pytest.mark.parametrize("rel", PAGE_IDS)
-def test_meta_tags(rel):
-    page = parse(rel)
+@pytest.mark.parametrize("site,rel", ALL_PAGES, ids=[f"{s}:{r}" for s, r in ALL_PAGES])
+def test_meta_tags(site, rel):
+    """Complete gov meta tags on every page of both sites (no identity-meta finding)."""
+    page = parse(rel, site)
     for name in PAGE_META:
-        assert page.meta.get(name), f"{rel}: missing meta {name}"
-    assert page.meta["SiteName"] == "示例县人民政府"
-    assert page.meta["SiteDomain"] == "www.shili.gov.cn"
-    assert page.meta["SiteIDCode"] == "5299990001"
+        assert page.meta.get(name), f"{site}:{rel}: missing meta {name}"
+    for name, value in SITE_META[site].items():
+        assert page.meta[name] == value
     assert page.meta["ColumnType"] in COLUMN_TYPES
     if is_article(rel):
         for name in ARTICLE_META:
-            assert page.meta.get(name), f"{rel}: missing meta {name}"
+            assert page.meta.get(name), f"{site}:{rel}: missing meta {name}"
         pub = page.meta["PubDate"]
         assert PUBDATE.match(pub), pub
         y, m, d = ARTICLE_NAME.match(rel.rsplit("/", 1)[-1]).groups()
         assert pub[:10] == f"{y}-{m}-{d}", "PubDate must agree with the file name"
         assert f"/{y}{m}/" in "/" + rel
-        assert f"发布时间：{pub}" in decode(rel)
+        assert f"发布时间：{pub}" in decode(rel, site)
+
+
+def test_meta_tags_follow_column_name():
+    """ColumnDescription and ColumnKeywords come right after ColumnName."""
+    for site, rel in ALL_PAGES:
+        assert re.search(r'<meta name="ColumnName" content="[^"]+">\n<meta name="ColumnDescription" content="[^"]+">\n'
+                         r'<meta name="ColumnKeywords" content="[^"]+">\n', decode(rel, site)), (site, rel)
 
 
 @pytest.mark.parametrize("rel", PAGE_IDS)
@@ -233,77 +309,111 @@ def test_header_and_footer(rel):
               "网站标识码：5299990001", "黔ICP备10201081号-1", "黔公网安备 52999902006106号",
               "我为政府网站找错", "党政机关网站标识"]:
         assert s in text, f"{rel}: footer lacks {s}"
-    for col in ["ywdt", "tzgg", "zcwj", "rsxx", "ghjh", "czxx", "xzdt", "mzj"]:
+    for col in PORTAL_COLUMNS:
         assert f"/{col}/index.html" in page.links
     assert "/zc/index.html" in page.links
 
 
-@pytest.mark.parametrize("rel", PAGE_IDS)
-def test_links_resolve(rel):
-    for href in parse(rel).links:
+@pytest.mark.parametrize("rel", JYJ_PAGE_IDS)
+def test_sub_site_header_and_footer_lack_only_the_site_code(rel):
+    page = parse(rel, "jyj")
+    assert "header" in page.div_classes and "footer" in page.div_classes
+    text = decode(rel, "jyj")
+    for s in ["主办单位：示例县教育局", "联系电话：0851-12346000", "地址：", "黔ICP备10201081号-3",
+              "黔公网安备 52999902006207号", "我为政府网站找错", "党政机关网站标识"]:
+        assert s in text, f"jyj:{rel}: footer lacks {s}"
+    assert "标识码" not in text and "5299990002" not in re.sub(r"<meta [^>]*>|id=5299990002", "", text)
+    assert any("conac.cn" in link for link in page.links)
+    for col in ["jydt", "tzgg"]:
+        assert f"/{col}/index.html" in page.links
+    assert "__PORTAL_BASE__/index.html" in page.links and "__PORTAL_BASE__/zc/index.html" in page.links
+
+
+def test_only_the_portal_home_links_to_the_sub_site_and_has_the_banner():
+    for rel in PAGE_IDS:
+        links = parse(rel).links
+        assert ("__JYJ_BASE__/index.html" in links) == (rel == "index.html"), rel
+        assert ("/images/banner-2026.jpg" in links) == (rel == "index.html"), rel
+
+
+@pytest.mark.parametrize("site,rel", ALL_PAGES, ids=[f"{s}:{r}" for s, r in ALL_PAGES])
+def test_links_resolve(site, rel):
+    """Every link works, except the broken ones PLANTED.md plants."""
+    for href in parse(rel, site).links:
         parts = urlsplit(href)
         if parts.netloc:
-            assert parts.hostname in EXTERNAL_HOSTS, f"{rel}: unexpected absolute link {href}"
+            assert parts.hostname in EXTERNAL_HOSTS, f"{site}:{rel}: unexpected absolute link {href}"
             continue
-        target = resolve_internal(rel, href)
+        target = resolve(site, rel, href)
         if target is None:
             continue
-        assert (SITE / target).is_file(), f"{rel}: broken link {href} -> {target}"
+        if (site, rel, href) in BROKEN_TARGETS:
+            assert not (ROOTS[target[0]] / target[1]).exists(), f"planted broken link {href} works"
+            continue
+        assert (ROOTS[target[0]] / target[1]).is_file(), f"{site}:{rel}: broken link {href} -> {target}"
 
 
-def test_every_page_reachable_from_home():
+@pytest.mark.parametrize("site", ["shili", "jyj"])
+def test_every_page_reachable_from_home(site):
     seen, todo = set(), ["index.html"]
     while todo:
         rel = todo.pop()
         if rel in seen:
             continue
         seen.add(rel)
-        for href in parse(rel).links:
-            target = resolve_internal(rel, href)
-            if target and target not in seen:
-                todo.append(target)
-    assert seen == set(PAGE_IDS)
+        for href in parse(rel, site).links:
+            target = resolve(site, rel, href)
+            if target and target[0] == site and target[1] not in seen and (site, rel, href) not in BROKEN_TARGETS:
+                if target[1].endswith(".html"):
+                    todo.append(target[1])
+                else:
+                    seen.add(target[1])  # an attachment
+    pages = {rel for s, rel in ALL_PAGES if s == site}
+    assert seen == pages | (set(ATTACHMENT_IDS) if site == "shili" else set())
 
 
 def test_list_dates_match_articles():
-    for rel in PAGE_IDS:
+    for site, rel in ALL_PAGES:
         if is_article(rel):
             continue
-        for href, day in parse(rel).list_items:
-            target = resolve_internal(rel, href)
-            assert target and is_article(target), (rel, href)
-            assert parse(target).meta["PubDate"][:10] == day, (rel, href)
+        for href, when in parse(rel, site).list_items:
+            target = resolve(site, rel, href)
+            assert target and target[0] == site and is_article(target[1]), (site, rel, href)
+            assert parse(target[1], site).meta["PubDate"][:10] == when, (site, rel, href)
 
 
 def test_planted_table_files_and_categories():
     assert {r["category"] for r in PLANTED_ROWS} == {
         "severe_error", "outdated", "typo", "sensitive", "privacy"}
     for row in PLANTED_ROWS + CORRECT_ROWS:
-        assert row["file"] in PAGE_IDS, row
+        assert row["file"] in PAGE_IDS or row["file"] in ATTACHMENT_IDS, row
 
 
 @pytest.mark.parametrize("row", PLANTED_ROWS, ids=lambda r: r["text"])
 def test_planted_text_present_once(row):
-    text = decode(row["file"])
+    text = file_text(row["file"])
     assert text.count(row["text"]) == 1, row
+    files = PAGE_IDS + ATTACHMENT_IDS
     if row["category"] != "outdated":
-        others = [rel for rel in PAGE_IDS if rel != row["file"] and row["text"] in decode(rel)]
+        others = [rel for rel in files if rel != row["file"] and row["text"] in file_text(rel)]
         assert not others, f"{row['text']} also on {others}"
+        others = [rel for rel in JYJ_PAGE_IDS if row["text"] in decode(rel, "jyj")]
+        assert not others, f"{row['text']} also on the sub-site: {others}"
     else:
         allowed = {r["file"] for r in CORRECT_ROWS if row["text"] in r["text"]}
-        for rel in PAGE_IDS:
-            if rel != row["file"] and row["text"] in decode(rel):
+        for rel in files:
+            if rel != row["file"] and row["text"] in file_text(rel):
                 assert rel in allowed, f"{row['text']} on {rel} is not documented as correct"
 
 
 @pytest.mark.parametrize("row", CORRECT_ROWS, ids=lambda r: r["text"])
 def test_correct_text_present(row):
-    assert row["text"] in decode(row["file"]), row
+    assert row["text"] in file_text(row["file"]), row
 
 
 def test_planted_id_numbers_are_well_formed():
     ids = [r["text"] for r in PLANTED_ROWS if r["category"] == "privacy" and len(r["text"]) == 18]
-    assert len(ids) == 5
+    assert len(ids) == 8 and len(set(ids)) == 8
     for number in ids:
         assert re.fullmatch(r"520122(19[5-8]\d|1990)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]", number)
         assert _id_checksum_ok(number), number
@@ -316,10 +426,13 @@ def test_no_stray_personal_numbers():
     text PLANTED.md lists as correct (an office's published contact number)."""
     planted = {(r["file"], r["text"]) for r in PLANTED_ROWS if r["category"] == "privacy"}
     documented = [(r["file"], r["text"]) for r in CORRECT_ROWS]
-    for rel in PAGE_IDS:
-        text = re.sub(r"data:[^\"']+", "", decode(rel))
+    files = [("shili", rel) for rel in PAGE_IDS + ATTACHMENT_IDS] + [("jyj", rel) for rel in JYJ_PAGE_IDS]
+    for site, rel in files:
+        text = file_text(rel) if site == "shili" else decode(rel, site)
+        text = re.sub(r"data:[^\"']+", "", text)
         for m in re.finditer(r"(?<![\dA-Za-z])(\d{17}[\dX]|1[3-9]\d{9})(?![\dA-Za-z])", text):
             number = m.group(1)
+            assert site == "shili", (site, rel, number)
             assert (rel, number) in planted or any(
                 f == rel and number in t for f, t in documented), (rel, number)
 
@@ -341,3 +454,125 @@ def test_hidden_spam_link():
     assert f'<div style="display:none"><a href="http://spam.invalid/">{row["text"]}</a></div>' in raw
     assert parse(row["file"]).meta["ColumnType"] == "news"
     assert sum("spam.invalid" in decode(rel) for rel in PAGE_IDS) == 1
+
+
+def test_xlsx_attachment_is_a_recipient_list_linked_from_a_masked_notice():
+    [rel] = ATTACHMENT_IDS
+    rows = [line.split("\t") for line in file_text(rel).splitlines()]
+    header = next(r for r in rows if "身份证号" in r)
+    assert [h.split("（")[0] for h in header] == ["序号", "姓名", "身份证号", "村组", "金额"]
+    data = rows[rows.index(header) + 1:]
+    planted = [r["text"] for r in PLANTED_ROWS if r["file"] == rel]
+    assert len(data) == 3 and [r[2] for r in data] == planted
+    assert all(r[0] == str(i) and r[1] and r[3] and r[4].isdigit() for i, r in enumerate(data, 1))
+    # linked from the 公示 that masks the numbers on the page itself
+    linking = [p for p in PAGE_IDS if "/" + rel in parse(p).links]
+    assert linking == ["mzj/202611/t20261110_8003.html"]
+    assert "52************123X" in decode(linking[0])
+
+
+# ------------------------------------------------------------------ site-level plants
+
+RULE_CATEGORIES = {"stale-column": "stale_column", "blank-column": "blank_column",
+                   "home-few-updates": "site_not_updated", "broken-link": "broken_link",
+                   "identity-site-code": "identity"}
+
+
+def test_site_level_table():
+    assert {r["rule"] for r in SITE_ROWS} == set(RULE_CATEGORIES)
+    departments = {d["id"] for d in demo_config()["departments"]}
+    for row in SITE_ROWS:
+        assert row["category"] == RULE_CATEGORIES[row["rule"]], row
+        assert row["site"] in ROOTS and (ROOTS[row["site"]] / row["page"]).is_file(), row
+        assert row["department"] in departments, row
+        assert (row["target"] is not None) == (row["rule"] == "broken-link"), row
+    assert sum(r["rule"] == "broken-link" for r in SITE_ROWS) == 3
+    assert sum(r["rule"] == "broken-link" and r["page"] == "index.html" for r in SITE_ROWS) == 1
+
+
+def test_planted_broken_links():
+    kinds = set()
+    for row in (r for r in SITE_ROWS if r["rule"] == "broken-link"):
+        site, rel, href = row["site"], row["page"], row["target"]
+        page = parse(rel, site)
+        assert page.links.count(href) == 1, row
+        target = resolve(site, rel, href)
+        assert target is not None and not (ROOTS[target[0]] / target[1]).exists(), row
+        assert row["text"] in decode(rel, site), row  # the link text (or the image's alt)
+        kinds.add("external" if target[0] != site else href.rsplit(".", 1)[-1])
+        # no other page links to it (one finding, placed on this page)
+        assert all(href not in parse(r, s).links for s, r in ALL_PAGES if (s, r) != (site, rel))
+    assert kinds == {"jpg", "pdf", "external"}
+
+
+def test_columns_are_fresh_except_the_planted_stale_ones():
+    stale = {(r["site"], r["page"].split("/")[0]): r for r in SITE_ROWS if r["rule"] == "stale-column"}
+    blank = {(r["site"], r["page"].split("/")[0]) for r in SITE_ROWS if r["rule"] == "blank-column"}
+    assert len(stale) == 2 and len(blank) == 2
+    for site in ROOTS:
+        for folder, pages in column_folders(site).items():
+            kind = parse(pages[0], site).meta["ColumnType"]
+            dates = column_dates(site, folder)
+            if (site, folder) in blank:
+                assert not dates
+                continue
+            if not dates:  # a single page, not a list (我为政府网站找错)
+                assert (site, folder) == ("shili", "zc")
+                continue
+            days = (DEMO_AS_OF - max(dates)).days
+            if (site, folder) in stale:
+                assert days > KIND_DAYS[kind], (site, folder)
+                assert f"{days} 天未更新" in stale[(site, folder)]["text"]
+                assert parse(pages[0], site).meta["ColumnName"] in stale[(site, folder)]["text"]
+            else:
+                assert days <= KIND_DAYS[kind], (site, folder, days)
+    assert {k: parse(f"{k[1]}/index.html").meta["ColumnType"] for k in stale} == {
+        ("shili", "bmdt"): "news", ("shili", "gfxwj"): "policy"}
+    assert column_dates("shili", "bmdt") and max(column_dates("shili", "bmdt")) == date(2026, 10, 20)
+    assert max(column_dates("shili", "gfxwj")) == date(2026, 3, 16)
+
+
+def test_blank_columns():
+    rows = [r for r in SITE_ROWS if r["rule"] == "blank-column"]
+    assert {r["page"] for r in rows} == {"zcjd/index.html", "ztzl/index.html"}
+    for row in rows:
+        page = parse(row["page"])
+        assert page.list_items == []
+        assert page.meta["ColumnName"] in row["text"]
+        main = decode(row["page"]).split('<div class="main">', 1)[1].split('<div class="footer">', 1)[0]
+        assert "<li>" not in main and main.count("<a ") == 1  # the crumb's link home only
+    assert "暂无信息" in decode("zcjd/index.html") and "暂无信息" not in decode("ztzl/index.html")
+
+
+def test_home_pages():
+    """The portal's home page shows 4 items of the last 14 days (home-few-updates); the
+    sub-site's is navigation-only and its columns show at least 10 (nothing to report)."""
+    since = DEMO_AS_OF - timedelta(days=HOME_DAYS)
+    recent = [d for _, d in parse("index.html").list_items if since <= day(d) <= DEMO_AS_OF]
+    [row] = [r for r in SITE_ROWS if r["rule"] == "home-few-updates"]
+    assert row["site"] == "shili" and f"更新信息 {len(recent)} 条" in row["text"]
+    assert 0 < len(recent) < HOME_MIN_ITEMS
+    home = parse("index.html", "jyj")
+    assert home.list_items == [] and not re.search(r"\d{4}-\d{2}-\d{2}", decode("index.html", "jyj"))
+    linked = {resolve("jyj", "index.html", h)[1] for h in home.links if resolve("jyj", "index.html", h)
+              and resolve("jyj", "index.html", h)[0] == "jyj"}
+    items = {h: d for rel in linked if rel != "index.html" for h, d in parse(rel, "jyj").list_items}
+    assert sum(since <= day(d) <= DEMO_AS_OF for d in items.values()) >= HOME_MIN_ITEMS
+    assert [r["site"] for r in SITE_ROWS if r["rule"] == "identity-site-code"] == ["jyj"]
+
+
+def test_demo_config_columns_match_the_pages():
+    config = demo_config()
+    assert config["links"]["allow_hosts"] == ["127.0.0.1"]
+    sites = {s["id"]: s for s in config["sites"]}
+    assert set(sites) == set(ROOTS) == set(DEMO_SITES)
+    assert sites["jyj"]["department"] == "jyj"
+    for site_id, site in sites.items():
+        base = site["url"].rstrip("/")
+        for col in site["columns"]:
+            assert col["url"].startswith(base + "/")
+            rel = col["url"][len(base) + 1:]
+            page = parse(rel, site_id)
+            assert page.meta["ColumnName"] == col["name"] and page.meta["ColumnType"] == col["kind"], col
+    configured = {c["url"].rsplit("/", 2)[-2] for c in sites["shili"]["columns"]}
+    assert "ztzl" not in configured and {"bmdt", "gfxwj", "zcjd"} <= configured

@@ -229,3 +229,12 @@ def test_a_navigation_only_home_page_is_judged_by_its_second_level_columns():
 def test_dated_in_the_future_is_not_an_update():
     state = assess_home(home([-30, 20]), [], TODAY, 14)
     assert state.recent_items == 0
+
+
+def test_a_short_column_is_found_when_its_page_names_the_column():
+    short = list_page("/gfxwj/", [249, 300], name="规范性文件")
+    assert is_list_page(short)
+    unnamed = list_page("/gfxwj/", [249, 300])
+    assert not is_list_page(unnamed)  # two dated links alone could be an article's "related" box
+    (col,) = columns_of([short])
+    assert col.kind == "policy" and col.stale

@@ -4,9 +4,9 @@ what it saw; nothing here fetches anything.
 
 Columns come from config and from discovery. A page is a column's list page when it is a
 configured column URL, or — not the home page, not an article (no ArticleTitle/PubDate
-meta) — when its main content is mostly a list of at least MIN_DATED_ENTRIES dated links,
-or it says there is nothing here (暂无信息) or carries a ColumnName meta tag with no entries
-and little text. Paging (index_1.html, ?page=2) belongs to the first page's column.
+meta) — when its main content is mostly a list of at least MIN_DATED_ENTRIES dated links
+(any dated links when it carries a ColumnName meta tag), or it says there is nothing here
+(暂无信息), or carries a ColumnName meta tag with no entries and little text. Paging (index_1.html, ?page=2) belongs to the first page's column.
 """
 
 from __future__ import annotations
@@ -109,6 +109,9 @@ def is_list_page(page: PageFacts) -> bool:
         return listed >= MIN_LIST_SHARE * max(page.main_chars, 1)
     if page.blank_notice and len(dated) == 0:
         return True
+    if dated and page.meta_value("ColumnName"):
+        # a short column (one or two items) on a page that names its column
+        return sum(len(e.text) for e in page.entries) >= MIN_LIST_SHARE * max(page.main_chars, 1)
     return bool(page.meta_value("ColumnName")) and not page.entries and page.main_chars < EMPTY_TEXT_CHARS
 
 
