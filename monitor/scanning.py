@@ -88,6 +88,9 @@ def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
         return "partial", f"抓取未正常结束（{summary.get('finish_reason')}）"
     if summary.get("capped"):
         return "partial", f"达到页面上限 max_pages={summary.get('max_pages')}，未抓取全部页面"
+    if "audit" in summary and summary["audit"] is None:
+        # without the site-level checks, their absence says nothing: nothing may be fixed
+        return "partial", "站点级检查（栏目、链接、网站标识）未完成，详见抓取日志"
     return "complete", None
 
 

@@ -333,7 +333,11 @@ class SiteSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def run_audit(self, response: Response) -> Any:
-        findings, summary = self.audit.finish()
+        try:
+            findings, summary = self.audit.finish()
+        except Exception:  # logged with its traceback; the scan becomes partial (no audit summary)
+            self.logger.exception("站点级检查出错")
+            return
         self.audit_summary = summary
         yield SiteAuditItem(findings=findings, summary=summary)
 

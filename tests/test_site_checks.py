@@ -14,12 +14,12 @@ import yaml
 from conftest import valid_id
 from servers import Reply, closed_port, html_doc, page, raw, redirect, serve, slow
 from test_crawl import govmon, open_store, run_crawl
-from test_readers import make_docx, make_pdf, make_xlsx
+from test_readers import make_docx, make_pdf, make_xls, make_xlsx
 
 pytestmark = pytest.mark.slow
 
 AS_OF = "2026-11-20"
-IDS = [valid_id("52012219560314011"), valid_id("52012219630507031")]
+IDS = [valid_id("52012219560314011"), valid_id("52012219630507031"), valid_id("52012219710817042")]
 FOOTER = ('<div class="footer"><p>主办单位：测试县人民政府办公室　联系电话：0851-12345678</p>'
           '<p>网站标识码：5299990002　黔ICP备10201081号-1　黔公网安备 52999902006107号</p>'
           '<p><a href="/zc.html">我为政府网站找错</a>'
@@ -80,7 +80,8 @@ def site_crawl(tmp_path_factory: pytest.TempPathFactory, crawl_env: dict[str, st
                                  '<p>附件：<a href="/files/dibao.xlsx">低保名单.xlsx</a> '
                                  '<a href="/files/notice.docx">通知.docx</a> <a href="/files/report.pdf">报告.pdf</a> '
                                  '<a href="/files/bad.xlsx">损坏.xlsx</a> <a href="/files/old.doc">旧文档.doc</a> '
-                                 '<a href="/files/missing.pdf">缺失.pdf</a> <a href="/files/list.csv">名单.csv</a></p>',
+                                 '<a href="/files/missing.pdf">缺失.pdf</a> <a href="/files/list.csv">名单.csv</a> '
+                                 '<a href="/files/old.xls">救助名单.xls</a></p>',
                                  {"ArticleTitle": "县长调研春耕生产", "PubDate": "2026-11-18 09:00"}),
             "/news/b.html": html("县委召开常委会", "<p>发布时间：2026-11-10</p><p>正文。</p>"),
             "/news/c.html": html("全县安全生产会议", "<p>发布时间：2026-10-30</p><p>正文。</p>"),
@@ -96,6 +97,8 @@ def site_crawl(tmp_path_factory: pytest.TempPathFactory, crawl_env: dict[str, st
             "/files/report.pdf": raw(make_pdf([["请将材料报送县国土资源局。"]]), "application/pdf"),
             "/files/bad.xlsx": raw(b"PK\x03\x04 this is not really a spreadsheet", "application/octet-stream"),
             "/files/old.doc": raw(binary_doc(), "application/msword"),
+            "/files/old.xls": raw(make_xls([("Sheet1", [["姓名", "身份证号"], ["赵六", IDS[2]]])]),
+                                  "application/vnd.ms-excel"),
             "/files/list.csv": raw("姓名,手机\n王五,13912345678\n".encode("gbk"), "text/csv"),
         })
         config = tmp / "monitor.yaml"
@@ -191,13 +194,14 @@ def test_every_readable_attachment_type_is_checked(site_crawl):
     assert ("notice.docx", "再接再励") in texts
     assert ("report.pdf", "国土资源局") in texts  # an outdated name on a page of 2026
     assert any(name == "list.csv" for name, _ in texts)  # the mobile number
+    assert any(name == "old.xls" for name, _ in texts)  # the ID number in the old Excel format
     pages = site_crawl["pages"]
     assert pages[f"{site}/files/bad.xlsx"].error.startswith("附件无法读取")
 
 
 def test_unreadable_types_are_counted_not_read(site_crawl):
     attachments = site_crawl["scan"].stats["audit"]["attachments"]
-    assert attachments["read"] == 4 and attachments["failed"] == 2  # bad.xlsx, old.doc
+    assert attachments["read"] == 5 and attachments["failed"] == 2  # bad.xlsx, old.doc
     assert site_crawl["scan"].status == "complete"
 
 

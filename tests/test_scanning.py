@@ -1,0 +1,24 @@
+"""How a crawl's summary becomes the scan's status: only a complete scan may fix findings."""
+
+from __future__ import annotations
+
+from monitor.scanning import scan_outcome
+
+DONE = {"finish_reason": "finished", "home_status": 200, "home_error": None, "capped": False,
+        "audit": {"columns": []}}
+
+
+def test_a_finished_crawl_with_its_site_checks_is_complete():
+    assert scan_outcome(DONE, returncode=0) == ("complete", None)
+
+
+def test_a_crawl_whose_site_checks_did_not_run_is_partial():
+    status, message = scan_outcome({**DONE, "audit": None}, returncode=0)
+    assert status == "partial" and "站点级检查" in message
+
+
+def test_home_page_down_cap_timeout_and_a_dead_process():
+    assert scan_outcome({**DONE, "home_error": "连接被拒绝"}, 0)[0] == "failed"
+    assert scan_outcome({**DONE, "capped": True, "max_pages": 10}, 0)[0] == "partial"
+    assert scan_outcome(DONE, 0, timed_out=True)[0] == "partial"
+    assert scan_outcome(None, -9)[0] == "failed"
