@@ -25,6 +25,8 @@ from .checks.identity import check_home_identity, check_ip_links, check_meta_tag
 from .checks.links import LinkRef, LinkResult, link_findings, link_summary
 from .config import Links, Site, Thresholds
 from .finding import Finding
+from .checks.privacy import redact
+from .extract.listing import is_nav_text, is_paging_text
 from .items import LinkItem, PageItem
 
 #: file names at the root of a site that are its home page again (/index.html …)
@@ -52,6 +54,9 @@ class SiteAudit:
         self.refs: dict[str, LinkRef] = {}
         self.results: dict[str, LinkResult] = {}
         self.link_names: dict[str, str] = {}
+        self.paging: dict[str, str] = {}  # page → the list page whose paging link led to it
+        self.redirects: dict[str, str] = {}  # requested URL → URL reached
+        self.home_key = home_url  # the home page's URL as read (after redirects)
         self.home_text: str | None = None
         self.home_links: list[LinkItem] = []
         self.attachments_read = 0
@@ -61,7 +66,7 @@ class SiteAudit:
     # ------------------------------------------------------------------ feeding
     def is_home(self, url: str) -> bool:
         """The home page, or the same page under another root name (/index.html)."""
-        if url == self.home_url:
+        if url in (self.home_url, self.home_key):
             return True
         parts = urlsplit(url)
         return parts.netloc.lower() == self.netloc and not parts.query \
@@ -69,14 +74,15 @@ class SiteAudit:
 
     def page(self, item: PageItem, is_home: bool) -> None:
         """One HTML page that was read."""
-        if not is_home and self.is_home(item.url) and self.home_url in self.facts:
+        if not is_home and self.is_home(item.url) and self.home_key in self.facts:
             return  # /index.html beside /: the home page again, already counted
         self.facts[item.url] = PageFacts(
             url=item.url, is_home=is_home, depth=item.depth, title=item.title, meta=dict(item.meta),
             published=item.published, entries=list(item.list_entries), blank_notice=item.blank_notice,
-            main_chars=len(item.main_text),
+            main_chars=len(item.main_text), scripted=item.scripted,
         )
         if is_home:
+            self.home_key = item.url  # where the home page really is (after any redirect)
             self.home_text = "\n".join([item.main_text, *item.chrome_blocks])
             self.home_links = list(item.links) + list(item.attachments)
         self._links(item, is_home)
@@ -89,8 +95,18 @@ class SiteAudit:
             if ref is None:
                 ref = self.refs[link.url] = LinkRef(url=link.url, kind=link.kind)
             ref.add(item.url, link.text, is_home)
-            if link.text and link.kind == "page" and link.url not in self.link_names and len(link.text) <= 20:
+            if link.kind != "page":
+                continue
+            if link.text and link.url not in self.link_names and len(link.text) <= 20 \
+                    and not is_nav_text(link.text):
                 self.link_names[link.url] = link.text
+            if is_paging_text(link.text) and link.url not in self.facts and link.url not in self.paging:
+                self.paging[link.url] = item.url  # 下一页, 2, 尾页: the same list, further on
+
+    def redirect(self, requested: str, reached: str) -> None:
+        """A request for `requested` ended at `reached` (configured columns may redirect)."""
+        if requested != reached:
+            self.redirects[requested] = reached
 
     def result(self, url: str, status: int | None, error: str | None = None, via: str = "crawl") -> None:
         """What fetching `url` gave (a page, an attachment or a link check)."""
@@ -143,14 +159,16 @@ class SiteAudit:
     def finish(self) -> tuple[list[Finding], dict[str, Any]]:
         findings: list[Finding] = []
         summary: dict[str, Any] = {}
-        pages = [p for p in self.facts.values() if p.url == self.home_url or not self.is_home(p.url)]
-        home = self.facts.get(self.home_url)
+        home_url = self.home_key
+        pages = [p for p in self.facts.values() if p.url == home_url or not self.is_home(p.url)]
+        home = self.facts.get(home_url)
         failed = {u: r.describe() for u, r in self.results.items() if r.broken}
         broken = frozenset(failed)
 
-        columns = discover_columns(self.site, pages, self.kind_map, self.thresholds, self.link_names, failed)
+        columns = discover_columns(self.site, pages, self.kind_map, self.thresholds, self.link_names, failed,
+                                   self.paging, self.redirects)
         assess_columns(columns, pages, self.as_of, broken)
-        findings += column_findings(columns, self.thresholds, self.site.id, self.home_url,
+        findings += column_findings(columns, self.thresholds, self.site.id, home_url,
                                     self.site.department or None)
         summary["columns"] = [c.to_dict() for c in columns]
 
@@ -158,12 +176,12 @@ class SiteAudit:
             linked = {ref.url for ref in self.refs.values() if home.url in ref.parents}
             second = [p for p in pages if p.url in linked and is_list_page(p)]
             state = assess_home(home, second, self.as_of, self.thresholds.home_days)
-            findings += home_findings(state, self.thresholds, self.as_of, self.site.id, self.home_url,
+            findings += home_findings(state, self.thresholds, self.as_of, self.site.id, home_url,
                                       self.site.department or None)
             summary["home"] = {"recent_items": state.recent_items, "dated_items": state.dated_items,
                                "newest": state.newest.isoformat() if state.newest else None,
                                "navigation_only": state.navigation_only, "days": self.thresholds.home_days}
-            findings += check_home_identity(self.home_url, self.home_text or "", self.home_links)
+            findings += check_home_identity(home_url, self.home_text or "", self.home_links)
 
         column_pages = {u for c in columns for u in c.pages}
         entry_urls = {e.url for c in columns for u in c.pages for e in self.facts[u].entries}
@@ -178,10 +196,10 @@ class SiteAudit:
             else:
                 role = "other"
             roles.append((page.url, role, {k for k, v in page.meta.items() if v.strip()}))
-        findings += check_meta_tags(self.home_url, roles)
+        findings += check_meta_tags(home_url, roles)
         pairs = [(parent, LinkItem(url=ref.url, text=ref.text, kind=ref.kind))
                  for ref in self.refs.values() for parent in ref.parents[:1]]
-        findings += check_ip_links(urlsplit(self.home_url).hostname or "", pairs)
+        findings += check_ip_links(urlsplit(home_url).hostname or "", pairs)
 
         links = link_findings(self.refs, self.results, self.site.id, self._department)
         for f in links:  # the list row names the page to fix: its column, date and title
@@ -202,4 +220,29 @@ class SiteAudit:
             f.site = self.site.id
             if f.department is None and f.category != "broken_link":
                 f.department = self.site.department or None
-        return findings, summary
+            mask_finding(f)
+        return findings, redact_all(summary)
+
+
+def redact_all(value: Any) -> Any:
+    """`redact` every string in a nested structure (lists, dicts)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_all(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_all(v) for k, v in value.items()}
+    return value
+
+
+def mask_finding(f: Finding) -> None:
+    """Mask personal numbers in every field of a site-level finding, its identity included:
+    URLs, titles and column names of 公示 pages may carry ID or phone numbers, and a
+    fingerprint must never be a hash of one. (Masking is length-preserving and stable, so
+    the fingerprint stays the same from scan to scan.)"""
+    for name in ("text", "suggestion", "note", "context", "url", "parent_url", "column", "page_title",
+                 "place", "key"):
+        value = getattr(f, name)
+        if isinstance(value, str):
+            setattr(f, name, redact(value))
+    f.extra = redact_all(f.extra)

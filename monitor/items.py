@@ -42,6 +42,7 @@ class PageItem:
     attachments: list[LinkItem] = field(default_factory=list)
     list_entries: list[ListEntry] = field(default_factory=list)  # links in the main content, dated where shown
     blank_notice: bool = False  # the main content says there is nothing here (暂无信息 …)
+    scripted: bool = False  # inline scripts may build content the crawl cannot see
     depth: int = 0
     referer: str | None = None
     encoding: str | None = None

@@ -140,6 +140,9 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if self.store is not None and isinstance(item, SiteAuditItem):
             self.store.record_findings(self.crawler.spider.scan_id, item.findings)
+            # only now may the scan count as complete: stored, the site-level findings can
+            # be compared with the previous ones (a failed write leaves the scan partial)
+            self.crawler.spider.audit_recorded = True
             return item
         if self.store is None or not isinstance(item, PageItem):
             return item

@@ -8,6 +8,7 @@ the home page has not arrived within PROBE_TIMEOUT seconds, or answers with an e
 
 from __future__ import annotations
 
+import http.client
 import time
 import urllib.error
 import urllib.request
@@ -54,6 +55,8 @@ def probe_site(site: Site, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
                 remaining -= len(chunk)
     except urllib.error.HTTPError as exc:
         status, error = exc.code, f"HTTP {exc.code}"
+    except http.client.HTTPException as exc:  # a garbled answer: the page did not open
+        error = f"无法访问：服务器应答无效（{type(exc).__name__}）"
     except (TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError) or "timed out" in str(reason).lower():

@@ -66,7 +66,7 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
         "home_status": getattr(spider, "home_status", None),
         "home_error": getattr(spider, "home_error", None),
         "link_checks": stats.get("monitor/link_checks", 0),
-        "audit": getattr(spider, "audit_summary", None),
+        "audit": getattr(spider, "audit_summary", None) if getattr(spider, "audit_recorded", False) else None,
     }
 
 

@@ -82,8 +82,10 @@ class Verdict:
     not_checked = NOT_CHECKED
 
 
-def site_verdict(findings: Iterable[Finding], probes: int = 0, failed_probes: int = 0) -> Verdict:
-    """The verdict over a site's open findings and its availability probes."""
+def site_verdict(findings: Iterable[Finding], probes: int = 0, failed_probes: int = 0,
+                 min_probes: int = 1) -> Verdict:
+    """The verdict over a site's open findings and its availability probes (points are
+    deducted for availability only from `min_probes` probes on: a handful is no evidence)."""
     verdict = Verdict(probes=probes)
     links_home = links_other = volume = 0
     columns: dict[str, int] = {}
@@ -114,7 +116,7 @@ def site_verdict(findings: Iterable[Finding], probes: int = 0, failed_probes: in
     if probes:
         percent = round(failed_probes * 100 / probes, 1)
         verdict.availability_percent = percent
-        if failed_probes:
+        if failed_probes and probes >= min_probes:
             verdict.deductions.append(Deduction("首页不可访问（每 1% 扣 5 分）", failed_probes,
                                                 round(percent * AVAILABILITY_POINTS_PER_PERCENT, 1)))
     return verdict

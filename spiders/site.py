@@ -239,10 +239,15 @@ class SiteSpider(scrapy.Spider):
         self.audit.result(url, response.status)
         for original in response.meta.get("redirect_urls") or ():
             self.audit.result(canonicalize_url(original), response.status)
+            self.audit.redirect(canonicalize_url(original), url)
 
     # ------------------------------------------------------------------ attachments
     def _attachment_request(self, link: Any, page: PageItem) -> Request | None:
-        if link.url in self._scheduled or urlsplit(link.url).netloc.lower() != self.netloc:
+        if link.url in self._scheduled:
+            return None
+        if urlsplit(link.url).netloc.lower() != self.netloc:
+            self._scheduled.add(link.url)
+            self.audit.attachment_not_read("站外附件")  # on a file server or CDN: link-checked only
             return None
         if (link.extension or "") not in READ_ATTACHMENTS:
             self.audit.attachment_not_read(link.extension)
@@ -279,7 +284,10 @@ class SiteSpider(scrapy.Spider):
             document = read_document(response.body, name)
         except ReaderError as exc:
             item.error = f"附件无法读取：{exc}"
-            self.audit.attachment(meta.get("extension"), str(exc))
+            if "不支持" in str(exc):  # an old binary .doc/.wps: a type no reader here reads
+                self.audit.attachment_not_read(meta.get("extension"))
+            else:
+                self.audit.attachment(meta.get("extension"), str(exc))
         except Exception as exc:  # a reader bug must not stop the crawl
             item.error = f"附件无法读取：{type(exc).__name__}"
             self.audit.attachment(meta.get("extension"), type(exc).__name__)
@@ -310,11 +318,14 @@ class SiteSpider(scrapy.Spider):
     def link_failed(self, failure: Any) -> Any:
         request = failure.request
         url = request.meta["linkcheck"]
-        if request.method == "HEAD":
+        message = describe_failure(failure)
+        # a GET gets a second chance where HEAD itself may be the problem; not after a
+        # timeout, a refused connection or a DNS failure (retried already, and slow)
+        if request.method == "HEAD" and not any(w in message for w in ("超时", "拒绝", "域名解析")):
             yield self._link_request(url, "GET")
             return
         status = getattr(getattr(failure.value, "response", None), "status", None)
-        self.audit.result(url, status, describe_failure(failure), via="GET")
+        self.audit.result(url, status, message, via=request.method)
 
     def _on_idle(self, spider: Any = None) -> None:
         """Crawl done → check the links not fetched yet; links done → audit; audit done → close."""

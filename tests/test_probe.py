@@ -84,3 +84,25 @@ def test_probe_command_records_and_the_next_scan_reports_the_veto(tmp_path: Path
         store.close()
     index = next((tmp_path / "reports").rglob("index.html")).read_text(encoding="utf-8")
     assert "失败率 <span class=\"percent\">100.0%</span>" in index and "失败率 <span class=\"percent\">0.0%</span>" in index
+
+
+def test_a_garbled_answer_is_a_failed_probe_not_a_crash():
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        conn.recv(1024)
+        conn.sendall(b"NONSENSE\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        result = probe_site(site(f"http://127.0.0.1:{listener.getsockname()[1]}/"), timeout=3)
+    finally:
+        listener.close()
+    assert not result.ok and "应答无效" in result.error

@@ -5,6 +5,7 @@ home page and identity — and `govmon scan` twice for links broken on consecuti
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +202,8 @@ def test_every_readable_attachment_type_is_checked(site_crawl):
 
 def test_unreadable_types_are_counted_not_read(site_crawl):
     attachments = site_crawl["scan"].stats["audit"]["attachments"]
-    assert attachments["read"] == 5 and attachments["failed"] == 2  # bad.xlsx, old.doc
+    assert attachments["read"] == 5 and attachments["failed"] == 1  # bad.xlsx
+    assert attachments["not_read"] == {"doc": 1}  # an old binary Word file: no reader here
     assert site_crawl["scan"].status == "complete"
 
 
@@ -277,3 +279,96 @@ def test_an_attachment_over_the_size_cap_is_not_read_and_not_called_broken(tmp_p
         pages = {p.url: p for p in store.pages(scan.id)}
     assert "超过大小上限" in pages[f"{site.base}/big.xlsx"].error
     assert list(scan.stats["audit"]["attachments"]["not_read"]) == ["xlsx（超过 0.05 MB）"]
+
+
+# ------------------------------------------------------------------------------ real-portal quirks
+
+HANWEB_LIST = ('<div id="4589"><script type="text/xml"><datastore><recordset>'
+               '<record><![CDATA[<li><a href="/art/2026/11/18/art_1_1.html">县长调研秋收</a><span>2026-11-18</span></li>]]></record>'
+               '<record><![CDATA[<li><a href="/art/2026/11/12/art_1_2.html">县委常委会</a><span>2026-11-12</span></li>]]></record>'
+               '</recordset></datastore></script></div>' + "<script>var x = 1;</script>" * 20)
+
+
+@pytest.fixture(scope="module")
+def quirks_crawl(tmp_path_factory: pytest.TempPathFactory, crawl_env: dict[str, str]):
+    tmp = tmp_path_factory.mktemp("quirks")
+    person = IDS[0]
+    with serve({"/anti-412": Reply(412, b"<html>challenge</html>"), "/anti-521": Reply(521, b"")}) as other, \
+            serve({}) as site:
+        daily = [(f"/xw/a{i}.html", f"第{i}条县内新闻动态", f"2026-11-{20 - i:02d}") for i in range(10)]
+        site.routes.update({
+            "/": redirect("/portal/index.html", 301),
+            "/portal/index.html": html("测试县人民政府", dated_list(daily[:3]) +
+                                       '<a href="/xw/index.html">更多>></a> <a href="/ywdt">要闻</a> '
+                                       '<a href="/hw/index.html">部门信息</a> <a href="/xm.html">项目介绍</a> '
+                                       f'<a href="/gs/p.html?sfz={person}">公示</a> '
+                                       f'<a href="{other.base}/anti-412">省政府</a> <a href="{other.base}/anti-521">市政府</a>'),
+            "/xw/index.html": html("新闻动态", dated_list(daily[:4]) + '<a href="/xw/list_2.html">下一页</a>',
+                                   {"ColumnName": "新闻动态"}),
+            "/xw/list_2.html": html("新闻动态", dated_list(daily[4:7]) + '<a href="/xw/more?start=20">下一页</a>',
+                                    {"ColumnName": "新闻动态"}),
+            "/xw/more": html("新闻动态", dated_list(daily[7:]), {"ColumnName": "新闻动态"}),  # ?start=20
+            "/zc.html": html("我为政府网站找错", "<p>欢迎纠错。</p>"),
+            **{href: html(text, f"<p>发布时间：{day}</p><p>正文。</p>") for href, text, day in daily},
+            "/xw/a0.html": html("第0条县内新闻动态", "<p>正文很长。" + "内容" * 40 + "</p><h3>相关阅读</h3>" +
+                                dated_list([(f"/old/{i}.html", f"往年新闻{i}", f"2025-0{i + 1}-01") for i in range(6)])),
+            "/ywdt": redirect("/ywdt/", 301),
+            "/ywdt/": html("要闻动态", dated_list(daily[:3]), {"ColumnName": "要闻动态"}),
+            "/hw/index.html": html("部门信息", HANWEB_LIST, {"ColumnName": "部门信息"}),
+            "/xm.html": html("项目介绍", "<p>该项目正在建设中，预计明年投入使用。</p>"),
+            "/gs/p.html": html(f"张三 {person} 公示", '<p>公示内容。</p><a href="/gs/gone.html">附件</a>',
+                               {"ColumnName": f"公示{person}"}),
+        })
+        config = tmp / "monitor.yaml"
+        config.write_text(yaml.safe_dump({
+            "database": "sqlite:///govmon.db", "departments": [{"id": "office", "name": "县政府办公室"}],
+            "links": {"timeout": 2, "retries": 0, "allow_hosts": ["127.0.0.1"]},
+            "sites": [{"id": "q", "name": "测试县人民政府", "url": f"{site.base}/", "department": "office",
+                       "columns": [{"name": "要闻动态", "url": f"{site.base}/ywdt", "kind": "news"}]}],
+        }, allow_unicode=True), encoding="utf-8")
+        crawl = run_crawl(tmp, crawl_env, config=config, site="q", args=(f"as_of={AS_OF}",)).check()
+    with open_store(tmp) as store:
+        scan = store.scans()[0]
+        findings = store.findings(statuses=None)
+    return {"crawl": crawl, "scan": scan, "findings": findings, "tmp": tmp, "site": site.base}
+
+
+def test_a_redirected_home_page_is_still_checked(quirks_crawl):
+    audit = quirks_crawl["scan"].stats["audit"]
+    assert audit["home"]["recent_items"] == 3
+    rules = {f.rule for f in quirks_crawl["findings"]}
+    assert "site-not-updated" not in rules and "identity-site-code" not in rules  # the footer was read
+    assert quirks_crawl["scan"].status == "complete"
+
+
+def test_paged_redirected_and_script_built_lists_are_one_fresh_column_each(quirks_crawl):
+    columns = {c["name"]: c for c in quirks_crawl["scan"].stats["audit"]["columns"]}
+    assert columns["新闻动态"]["pages"] == 3 and not columns["新闻动态"]["stale"]
+    assert not columns["要闻动态"]["blank"] and not columns["要闻动态"]["stale"]  # /ywdt → /ywdt/
+    assert columns["部门信息"]["newest"] == "2026-11-18" and not columns["部门信息"]["blank"]
+    assert "更多>>" not in columns
+    assert {f.rule for f in quirks_crawl["findings"]} & {"stale-column", "blank-column", "columns-not-updated"} \
+        == set(), [f.text for f in quirks_crawl["findings"]]
+
+
+def test_articles_with_related_links_and_news_about_construction_are_not_columns(quirks_crawl):
+    names = {c["name"] for c in quirks_crawl["scan"].stats["audit"]["columns"]}
+    assert "第0条县内新闻动态" not in names and "项目介绍" not in names
+
+
+def test_anti_bot_answers_are_not_broken_links(quirks_crawl):
+    broken_urls = {f.url for f in quirks_crawl["findings"] if f.rule == "broken-link"}
+    assert not any("anti-" in u for u in broken_urls)
+    assert quirks_crawl["scan"].stats["audit"]["links"]["unverified"] == 2
+
+
+def test_numbers_in_urls_titles_and_column_names_never_reach_site_findings(quirks_crawl):
+    person = IDS[0]
+    rules = {f.rule for f in quirks_crawl["findings"]}
+    assert {"broken-link", "identity-meta"} <= rules
+    dump = repr(quirks_crawl["findings"]) + repr(quirks_crawl["scan"].stats) + "".join(
+        json.dumps(f, ensure_ascii=False) for f in quirks_crawl["crawl"].findings)
+    dump += (quirks_crawl["tmp"] / "govmon.db").read_bytes().decode("utf-8", errors="replace")
+    assert person not in dump and person[:14] not in dump
+    (link,) = [f for f in quirks_crawl["findings"] if f.rule == "broken-link" and f.url.endswith("/gs/gone.html")]
+    assert "*" in link.parent_url and link.stored_fingerprint

@@ -52,3 +52,10 @@ def test_deductions_follow_the_checklist():
 def test_below_sixty_points_fails_without_a_veto():
     verdict = site_verdict([finding("stale-column", "stale_column", kind="news")] * 14)
     assert verdict.score == 58 and not verdict.passed and verdict.vetoes == []
+
+
+def test_availability_costs_points_only_from_the_minimum_number_of_probes():
+    few = site_verdict([], probes=1, failed_probes=1, min_probes=20)
+    assert few.passed and few.deductions == [] and few.availability_percent == 100.0
+    enough = site_verdict([], probes=20, failed_probes=1, min_probes=20)
+    assert enough.deducted == 25.0

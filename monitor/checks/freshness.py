@@ -27,6 +27,8 @@ MIN_DATED_ENTRIES = 3
 MIN_LIST_SHARE = 0.35
 #: a page with a ColumnName tag, no entries and less main text than this is an empty column
 EMPTY_TEXT_CHARS = 120
+#: a page saying 暂无信息 is an empty column only when it is this short
+BLANK_PAGE_CHARS = 600
 
 KIND_LABELS = {"news": "动态要闻类", "notice": "通知公告类", "policy": "政策文件类", "personnel": "人事类",
                "plan": "规划计划类", "other": "其他"}
@@ -46,6 +48,7 @@ class PageFacts:
     entries: list[ListEntry] = field(default_factory=list)
     blank_notice: bool = False
     main_chars: int = 0
+    scripted: bool = False  # inline scripts may build its list where the crawl cannot see it
 
     def meta_value(self, name: str) -> str | None:
         name = name.lower()
@@ -77,6 +80,7 @@ class ColumnState:
     blank: bool = False
     blank_reason: str | None = None
     fetch_error: str | None = None
+    unverified: str | None = None  # why neither blank nor stale could be decided
 
     def to_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k != "pages"}
@@ -107,12 +111,13 @@ def is_list_page(page: PageFacts) -> bool:
     if len(dated) >= MIN_DATED_ENTRIES:
         listed = sum(len(e.text) for e in page.entries)
         return listed >= MIN_LIST_SHARE * max(page.main_chars, 1)
-    if page.blank_notice and len(dated) == 0:
-        return True
+    if page.blank_notice and not dated and page.published is None and page.main_chars < BLANK_PAGE_CHARS:
+        return True  # a short page saying 暂无信息, not an article that mentions it
     if dated and page.meta_value("ColumnName"):
         # a short column (one or two items) on a page that names its column
         return sum(len(e.text) for e in page.entries) >= MIN_LIST_SHARE * max(page.main_chars, 1)
-    return bool(page.meta_value("ColumnName")) and not page.entries and page.main_chars < EMPTY_TEXT_CHARS
+    return bool(page.meta_value("ColumnName")) and not page.entries and page.main_chars < EMPTY_TEXT_CHARS \
+        and not page.scripted
 
 
 def _clean_title(title: str, site_name: str) -> str:
@@ -126,23 +131,41 @@ def _clean_title(title: str, site_name: str) -> str:
 
 def discover_columns(site: Site, pages: Iterable[PageFacts], kind_map: dict[str, list[str]],
                      thresholds: Thresholds, link_names: dict[str, str] | None = None,
-                     failed: dict[str, str] | None = None) -> list[ColumnState]:
+                     failed: dict[str, str] | None = None, paging: dict[str, str] | None = None,
+                     redirects: dict[str, str] | None = None) -> list[ColumnState]:
     """Configured columns first (in config order), then discovered ones (by URL).
 
     `link_names` maps a URL to the text of a link pointing to it (navigation names);
     `failed` maps URLs whose fetch failed to the reason (a configured column that cannot be
-    opened is blank to an inspector)."""
+    opened is blank to an inspector); `paging` maps a page to the list page whose paging
+    link (下一页, 2, 尾页) led to it; `redirects` maps requested URLs to where they led."""
     link_names = link_names or {}
     failed = failed or {}
+    paging = paging or {}
+    redirects = redirects or {}
+    pages = list(pages)
+
+    def base_of(url: str) -> str:
+        seen = set()
+        while url in paging and url not in seen:
+            seen.add(url)
+            url = paging[url]
+        return column_base(url)
+
     by_base: dict[str, list[PageFacts]] = {}
     for page in pages:
-        by_base.setdefault(column_base(page.url), []).append(page)
+        by_base.setdefault(base_of(page.url), []).append(page)
+    # a page listed with a date on another list page is an article of that list, whatever
+    # dated links it shows itself (a 相关阅读 box)
+    listed = {e.url for p in pages for e in p.entries if e.date and e.url != p.url}
     columns: dict[str, ColumnState] = {}
     configured: dict[str, Column] = {}
     for col in site.columns:
-        configured[column_base(canonicalize_url(col.url))] = col
+        url = canonicalize_url(col.url)
+        configured[base_of(redirects.get(url, url))] = col
     order = list(configured) + sorted(b for b, ps in by_base.items()
-                                      if b not in configured and any(is_list_page(p) for p in ps))
+                                      if b not in configured and b not in listed
+                                      and any(is_list_page(p) for p in ps))
     for base in order:
         group = by_base.get(base, [])
         first = next((p for p in group if p.url == base), group[0] if group else None)
@@ -185,6 +208,10 @@ def assess_columns(columns: list[ColumnState], pages: Iterable[PageFacts], today
             if published:
                 col.newest, col.newest_source = max(published), "article"
         blank_notice = any(by_url[u].blank_notice for u in col.pages)
+        scripted = any(by_url[u].scripted for u in col.pages)
+        if not entries and scripted and not blank_notice and not col.fetch_error:
+            col.unverified = "栏目列表由网页脚本加载，无法自动读取，请人工检查"
+            continue
         if col.fetch_error:
             col.blank, col.blank_reason = True, f"栏目页面无法打开（{col.fetch_error}）"
         elif not entries:

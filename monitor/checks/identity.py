@@ -38,7 +38,7 @@ _POLICE = re.compile(
 )
 _POLICE_LABEL = re.compile(r"公\s*网\s*安\s*备|公安(?:机关)?(?:网站)?备案")
 # 主办单位 / 主办机关 / 主办：… (bare 主办 inside a news sentence does not count; 承办单位 alone neither)
-_SPONSOR = re.compile(r"主\s*办\s*(?:单\s*位|机\s*关)|主\s*办\s*:")
+_SPONSOR = re.compile(r"主\s*办\s*(?:单\s*位|机\s*关)|主\s*办\s*:|主\s*办[ \t]+[\u4e00-\u9fff]{4,}")
 # 联系方式: a labelled entry, or 联系我们 / 联系方式 anywhere (often a link or a heading).
 _CONTACT = re.compile(
     r"联系我们|联系方式"

@@ -4,7 +4,8 @@ Pure: the crawl records where each target is linked from (LinkRef) and what fetc
 gave (LinkResult); this module decides what is broken and words the findings. A link is
 broken when its target answers 4xx/5xx (after a GET, never on a HEAD alone) or cannot be
 fetched (refused, timed out after retries, DNS, redirect loop). 401, 403 and 429 are not
-called broken: servers answer them to bots while people see the page.
+called broken, nor 412/418/521 (anti-bot services): servers answer them to robots while
+people see the page.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Callable
 from ..finding import Finding
 
 #: answers that say "not for robots" rather than "gone": reported as unverified, not broken
-UNVERIFIABLE_STATUSES = frozenset({401, 403, 429})
+#: (412 and 521 are what the 瑞数 and 加速乐 anti-bot services answer without their cookie)
+UNVERIFIABLE_STATUSES = frozenset({401, 403, 412, 418, 429, 521})
 #: parent pages kept per target (the home page first)
 MAX_PARENTS = 5
 

@@ -39,6 +39,8 @@ _DATE_PARAMS = {"date", "month", "ym", "yearmonth", "day", "riqi", "calendar", "
 _CALENDAR_PATH = re.compile(r"(?:^|/)(?:calendar|rili|riqi|dates?|schedule)(?=/|$|[._-])", re.I)
 _YMD_VALUE = re.compile(r"^(\d{4})(?:[-/.]?(\d{1,2})(?:[-/.]?(\d{1,2}))?)?$")
 
+_IDENTITY_SCRIPT = re.compile(
+    r"(?:https?:)?//[\w.-]*(?:conac\.cn|zfwzgl\.www\.gov\.cn|kaipuyun\.cn)/[^\s\"'<>)]*", re.I)
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "vbscript:", "sms:")
 _LINK_SCHEMES = {"http", "https", "ftp"}
 _SPACE = re.compile(r"\s+")
@@ -214,6 +216,15 @@ def extract_links(tree: Any, base_url: str) -> tuple[list[LinkItem], list[LinkIt
     for el in root.iter("a", "area", "iframe", "img", "script"):
         tag = el.tag.lower()
         raw = el.get("href" if tag in ("a", "area") else "src")
+        if tag == "script" and raw is None:
+            # the official 党政机关网站标识 snippet writes its script tag with document.write:
+            # the address is only in the inline code (often %-escaped)
+            for found in _IDENTITY_SCRIPT.findall(unquote(el.text or "")):
+                url = _resolve(base, found)
+                if url and url not in seen:
+                    seen[url] = LinkItem(url=url, text="", kind="script")
+                    links.append(seen[url])
+            continue
         url = _resolve(base, raw)
         if url is None:
             continue
@@ -303,6 +314,12 @@ def _link_text(el: Any) -> str:
 # -- columns -----------------------------------------------------------------------------------
 
 
+# Paging of a list, wider than the trap rules' (an offset of 1000 is paging, not a trap).
+_LIST_PAGE_FILE = re.compile(r"(?:^|/)(?:index|default|page|list|more)[_-](\d+)\.\w+$", re.I)
+_LIST_PAGE_PARAMS = _PAGE_PARAMS | {"start", "offset", "pager.offset", "cpage", "pg", "page_index", "pageindex",
+                                    "startrecord", "endrecord", "perpage"}
+
+
 def column_base(url: str) -> str:
     """The first page of the list `url` is a page of: paging belongs to the same column.
 
@@ -313,9 +330,9 @@ def column_base(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return url
-    path = _PAGE_FILE.sub(lambda m: m.group(0).replace(f"_{m.group(1)}", "").replace(f"-{m.group(1)}", ""),
-                          parts.path)
+    path = _LIST_PAGE_FILE.sub(lambda m: m.group(0).replace(f"_{m.group(1)}", "").replace(f"-{m.group(1)}", ""),
+                               parts.path)
     path = _PAGE_DIR.sub("/", path)
     query = "&".join(p for p in parts.query.split("&")
-                     if p and unquote(p.partition("=")[0]).strip().lower() not in _PAGE_PARAMS)
+                     if p and unquote(p.partition("=")[0]).strip().lower() not in _LIST_PAGE_PARAMS)
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))

@@ -35,9 +35,10 @@ from monitor.extract.dates import make_date
 from monitor.extract.links import _document_base, _resolve as resolve_link
 from monitor.items import ListEntry
 
+# Not bare 建设中 / 正在建设中 / 敬请期待: "该项目正在建设中" is news, not an empty column.
 BLANK_MESSAGES = (
     "暂无信息", "暂无内容", "暂无数据", "暂无记录", "暂无相关信息", "没有信息", "无相关信息",
-    "信息正在更新", "正在建设中", "栏目建设中", "建设中", "敬请期待", "本栏目暂无", "该栏目暂无",
+    "信息正在更新", "栏目建设中", "栏目正在建设中", "页面正在建设中", "本栏目暂无", "该栏目暂无",
 )  # fmt: skip
 
 #: a blank message counts only on a line this short (not "在项目建设中……" in an article)
@@ -49,6 +50,9 @@ NAV_TEXTS = frozenset({
     "第一页", "更多", "查看更多", "more", "跳转", "go", "返回", "返回首页", "返回顶部",
     "返回列表", "返回上一页", "返回上级",
 })  # fmt: skip
+
+_PAGING_TEXTS = frozenset({"上一页", "下一页", "上页", "下页", "前一页", "后一页", "尾页", "末页", "最后一页",
+                           "第一页", "next", "prev", "previous", "last", "first"})
 
 #: the nearest of these ancestors is a link's row; a div/span is one when it holds one link only
 ROW_TAGS = frozenset({"li", "tr", "dd", "dt", "p"})
@@ -118,8 +122,23 @@ def _entry_text(a: Any) -> str:
     return _fold(img.get("alt") or img.get("title") or "") if img is not None else ""
 
 
+def is_nav_text(text: str) -> bool:
+    """Paging or navigation link text (下一页, 更多>>, 2, 第3页 …)."""
+    return _is_nav(text)
+
+
+def is_paging_text(text: str) -> bool:
+    """Link text that moves within one list: 下一页, 尾页, 2, 第3页, >> (not 首页, 更多, 返回)."""
+    word = _nav_word(text)
+    return word in _PAGING_TEXTS or bool(_PAGE_NUMBER.fullmatch(word)) or (not word and bool(text.strip()))
+
+
+def _nav_word(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).lower().split()).strip(_NAV_STRIP)
+
+
 def _is_nav(text: str) -> bool:
-    word = "".join(unicodedata.normalize("NFKC", text).lower().split()).strip(_NAV_STRIP)
+    word = _nav_word(text)
     return not word or word in NAV_TEXTS or bool(_PAGE_NUMBER.fullmatch(word))
 
 

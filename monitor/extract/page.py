@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import lxml.etree
 import lxml.html
@@ -42,8 +43,32 @@ def extract_page(html: str, url: str, status: int = 200, today: date | None = No
         body = _body(tree)
         chrome = find_chrome(body) if body is not None else []
         entries, item.blank_notice = extract_listing(tree, url, chrome, today)
+        records, item.scripted = _script_lists(tree)
+        if records:  # a list the CMS ships as XML records in a script (Hanweb/大汉): read them too
+            fragment = lxml.html.document_fromstring(f"<html><body><ul>{records}</ul></body></html>")
+            entries += extract_listing(fragment, url, (), today)[0]
         own = canonicalize_url(url)
         item.list_entries = [e for e in entries if e.url != own]
     except Exception as exc:  # one odd page must not stop a crawl; keep what was extracted
         item.error = f"extraction failed: {type(exc).__name__}: {exc}"
     return item
+
+
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+#: inline script this long (in all) may well build the page's list in the browser
+SCRIPTED_CHARS = 200
+
+
+def _script_lists(tree: Any) -> tuple[str, bool]:
+    """(HTML of list records shipped in `<script type="text/xml">`, whether inline scripts
+    may build the page's content in the browser, where the crawl cannot see it)."""
+    records: list[str] = []
+    inline = 0
+    for script in tree.iter("script"):
+        text = script.text or ""
+        if script.get("src"):
+            continue
+        inline += len(text)
+        if (script.get("type") or "").lower() in ("text/xml", "text/template", "text/html"):
+            records += _RECORD.findall(text)
+    return "".join(records), inline >= SCRIPTED_CHARS
