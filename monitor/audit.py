@@ -23,7 +23,8 @@ from .checks.freshness import (
 )
 from .checks.identity import check_home_identity, check_ip_links, check_meta_tags
 from .checks.links import LinkRef, LinkResult, link_findings, link_summary
-from .config import Links, Site, Thresholds
+from .checks.registry import check_unregistered
+from .config import Account, Links, Site, Thresholds
 from .finding import Finding
 from .checks.privacy import redact
 from .extract.listing import is_nav_text, is_paging_text
@@ -42,13 +43,14 @@ class SiteAudit:
     """Collects what the crawl saw of one site; `finish()` turns it into site-level findings."""
 
     def __init__(self, site: Site, home_url: str, thresholds: Thresholds, kind_map: dict[str, list[str]],
-                 as_of: date, links: Links) -> None:
+                 as_of: date, links: Links, accounts: list[Account] | None = None) -> None:
         self.site = site
         self.home_url = home_url
         self.thresholds = thresholds
         self.kind_map = kind_map
         self.as_of = as_of
         self.links = links
+        self.accounts = accounts  # the new-media registry; None: no config, no registry check
         self.netloc = urlsplit(home_url).netloc.lower()
         self.facts: dict[str, PageFacts] = {}
         self.refs: dict[str, LinkRef] = {}
@@ -201,6 +203,11 @@ class SiteAudit:
                  for ref in self.refs.values() for parent in ref.parents[:1]]
         findings += check_ip_links(urlsplit(home_url).hostname or "", pairs)
 
+        if self.accounts is not None:
+            unregistered = check_unregistered(pairs, [(home_url, self.home_text or "")], self.accounts)
+            for f in unregistered:
+                f.department = self._department(f.parent_url or home_url)
+            findings += unregistered
         links = link_findings(self.refs, self.results, self.site.id, self._department)
         for f in links:  # the list row names the page to fix: its column, date and title
             parent = self.facts.get(f.parent_url or "")

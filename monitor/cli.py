@@ -120,9 +120,11 @@ def probe(config_path: Path, site_ids: tuple[str, ...], timeout: float | None) -
 @click.option("--as-of", "as_of", callback=_date, help="以此日期作为“今天”（YYYY-MM-DD），用于日期相关规则")
 @click.option("--no-report", is_flag=True, help="扫描后不生成报告")
 @click.option("--timeout", type=float, default=None, help="单个站点抓取的最长秒数（默认 6 小时）")
+@click.option("--sites-only", is_flag=True, help="只扫描网站，不检查政务新媒体账号")
+@click.option("--accounts-only", is_flag=True, help="只检查政务新媒体账号，不扫描网站")
 def scan(config_path: Path, site_ids: tuple[str, ...], as_of: date | None, no_report: bool,
-         timeout: float | None) -> None:
-    """抓取并检查配置中的站点，保存结果并生成整改清单。
+         timeout: float | None, sites_only: bool, accounts_only: bool) -> None:
+    """抓取并检查配置中的站点和政务新媒体账号，保存结果并生成整改清单。
 
     每个站点在独立的子进程中抓取；某个站点无法访问时记录为失败，其他站点照常扫描。
     退出码：0 全部完成；1 有站点扫描失败；2 配置或参数错误。
@@ -135,13 +137,18 @@ def scan(config_path: Path, site_ids: tuple[str, ...], as_of: date | None, no_re
     from .scanning import DEFAULT_CRAWL_TIMEOUT
     from .store import Store
 
+    if sites_only and accounts_only:
+        click.echo("错误：--sites-only 与 --accounts-only 只能选其一", err=True)
+        sys.exit(2)
     config = load_config(config_path)
-    sites = [config.site(s) for s in site_ids] if site_ids else list(config.sites)
-    if not sites:
-        raise ConfigError(config_path, ["sites：没有配置任何站点"])
+    sites = [] if accounts_only else [config.site(s) for s in site_ids] if site_ids else list(config.sites)
+    accounts = not sites_only and not site_ids and bool(config.accounts)
+    if not sites and not accounts:
+        raise ConfigError(config_path, ["accounts：没有配置任何账号" if accounts_only else "sites：没有配置任何站点"])
     store = Store(config.database_url)
     try:
-        results = scan_with_progress(config, store, sites, as_of or _today(config), timeout or DEFAULT_CRAWL_TIMEOUT)
+        results = scan_with_progress(config, store, sites, as_of or _today(config), timeout or DEFAULT_CRAWL_TIMEOUT,
+                                     accounts=accounts)
         if not no_report:
             from .report import build_report
 
@@ -180,8 +187,8 @@ def findings(config_path: Path, fmt: str, site: str | None, department: str | No
         raise ConfigError(config.source, [f"departments：没有 id 为 {department!r} 的部门"])
     store = Store(config.database_url)
     try:
-        scans = store.latest_scans([s.id for s in config.sites])
-        rows = store.findings(sites=[s.id for s in config.sites], statuses=statuses or OPEN_STATUSES,
+        scans = store.latest_scans(config.scan_targets)
+        rows = store.findings(sites=config.scan_targets, statuses=statuses or OPEN_STATUSES,
                               site=site, department=department, category=category)
     finally:
         store.close()
@@ -189,7 +196,8 @@ def findings(config_path: Path, fmt: str, site: str | None, department: str | No
         click.echo("尚未扫描：请先运行 govmon scan --config " + str(config_path), err=True)
     for scan in scans:
         if scan.status != "complete":
-            click.echo(f"注意：站点 {scan.target} 最近一次扫描{'失败' if scan.status == 'failed' else '未完成'}"
+            what = "政务新媒体账号检查" if scan.kind == "accounts" else f"站点 {scan.target} "
+            click.echo(f"注意：{what}最近一次扫描{'失败' if scan.status == 'failed' else '未完成'}"
                        f"（{scan.message or ''}），其问题沿用此前扫描的结果。", err=True)
     if fmt == "json":
         click.echo(json.dumps([f.to_dict() for f in rows], ensure_ascii=False, indent=2))

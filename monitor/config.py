@@ -123,6 +123,9 @@ class Thresholds(_Model):
     availability_days: int = Field(7, ge=1)  # probes looked at
     availability_veto_percent: float = Field(5.0, gt=0, le=100)  # failed probes → veto
     availability_min_probes: int = Field(20, ge=1)  # fewer probes: the share is shown, no veto
+    account_dormant_days: int = Field(14, ge=1)  # no non-pinned post this long → veto (睡眠)
+    account_zombie_days: int = Field(90, ge=1)  # silent this long → consider closing it (僵尸)
+    account_unreachable_scans: int = Field(3, ge=1)  # feed failed on this many scans in a row → finding
 
     def days_for(self, kind: str) -> int:
         return int(getattr(self, kind))
@@ -145,6 +148,9 @@ class SiteThresholds(_Model):
     availability_days: int | None = Field(None, ge=1)
     availability_veto_percent: float | None = Field(None, gt=0, le=100)
     availability_min_probes: int | None = Field(None, ge=1)
+    account_dormant_days: int | None = Field(None, ge=1)
+    account_zombie_days: int | None = Field(None, ge=1)
+    account_unreachable_scans: int | None = Field(None, ge=1)
 
 
 class Links(_Model):
@@ -195,8 +201,18 @@ class Account(_Model):
     id: str
     platform: Literal["wechat", "weibo", "douyin", "toutiao", "kuaishou", "bilibili", "other"]
     name: str
-    feed: str | None = None
+    feed: str | None = None  # RSS/Atom/JSON Feed (RSSHub …) or the Weibo mobile API URL
     department: str
+    profile: str | None = None  # the account's own page (weibo.com/u/…), to recognise links to it
+    dormant_days: int | None = Field(None, ge=1)  # this account's own limits, over `thresholds`
+    zombie_days: int | None = Field(None, ge=1)
+    min_posts_per_week: float | None = Field(None, gt=0)  # optional local rules
+    max_gap_days: int | None = Field(None, ge=1)
+
+    @field_validator("feed", "profile")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return None if value is None else _check_http_url(value)
 
     _id = field_validator("id")(_check_id)
 
@@ -287,6 +303,8 @@ class Config(_Model):
             if dupes:
                 problems.append(f"{kind}：id 重复：{', '.join(dupes)}")
         known = set(dept_ids)
+        if "accounts" in [s.id for s in self.sites]:
+            problems.append("sites：id 'accounts' 已保留给政务新媒体账号检查，请换一个站点 id")
 
         def ref(where: str, dept: str | None) -> None:
             if dept is not None and dept not in known:
@@ -338,6 +356,11 @@ class Config(_Model):
                 return site
         known = ", ".join(s.id for s in self.sites) or "（无）"
         raise ConfigError(self.source, [f"sites：没有 id 为 {site_id!r} 的站点（已配置：{known}）"])
+
+    @property
+    def scan_targets(self) -> list[str]:
+        """What scans are about: every site id, and "accounts" when accounts are registered."""
+        return [s.id for s in self.sites] + (["accounts"] if self.accounts else [])
 
     def thresholds_for(self, site: Site) -> Thresholds:
         """The global thresholds with the site's own overrides applied."""

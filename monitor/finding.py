@@ -75,6 +75,7 @@ class Finding:
     department: str | None = None
     page_title: str | None = None
     published: date | None = None
+    account: str | None = None  # new-media account id (account findings)
     # lifecycle — filled in by the store
     status: str | None = None
     first_seen: date | None = None

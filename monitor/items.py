@@ -67,3 +67,16 @@ class SiteAuditItem:
 
     findings: list[Any] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AccountItem:
+    """One new-media account as its feed showed it this scan (the `accounts` spider)."""
+
+    account: str  # the account id in the registry
+    feed_url: str | None = None
+    status: int | None = None  # HTTP status of the feed
+    error: str | None = None  # why the feed could not be read
+    feed: Any = None  # monitor.feeds.Feed when it was read
+    state: Any = None  # monitor.checks.accounts.AccountState
+    findings: list[Any] = field(default_factory=list)

@@ -14,7 +14,7 @@ from .attribution import column_for, department_for
 from .checks.privacy import redact
 from .checks.text import check_text
 from .finding import Finding
-from .items import PageItem, SiteAuditItem
+from .items import AccountItem, PageItem, SiteAuditItem
 from .lexicon import shared_matcher
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ class CheckPipeline:
         self.whitelist = list(getattr(spider, "whitelist", ()) or ()) + list(site.whitelist if site else ())
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, AccountItem):
+            return self._account(item)
         if isinstance(item, SiteAuditItem):
             for f in item.findings:  # URLs of 公示 pages may carry numbers
                 f.url = redact(f.url) if f.url else f.url
@@ -97,6 +99,34 @@ class CheckPipeline:
         item.findings = findings
         return item
 
+    def _account(self, item: AccountItem) -> AccountItem:
+        """Judge the account (dormant, zombie, local rules) and check every post's text."""
+        from .checks.accounts import PLATFORMS, account_findings, assess_account
+
+        spider = self.crawler.spider
+        account = next(a for a in spider.accounts if a.id == item.account)
+        label = f"{PLATFORMS.get(account.platform, account.platform)}「{account.name}」"
+        if item.feed is None and item.feed_url is None:  # no feed configured: nothing to judge
+            return item
+        item.state = assess_account(account, item.feed, item.error, spider.as_of, spider.tz, spider.thresholds)
+        place = redact(item.feed_url or "")
+        findings = account_findings(item.state, account, spider.thresholds, place)
+        for post in (item.feed.posts if item.feed else []):
+            published = post.published.astimezone(spider.tz).date() if post.published else None
+            # a Weibo post's "title" is its first line: check the text once
+            text = post.text if post.title and post.text.startswith(post.title) else \
+                "\n".join(t for t in (post.title, post.text) if t)
+            where = {"url": redact(post.link or f"{item.feed_url}#{post.id}"), "department": account.department,
+                     "page_title": redact(post.title[:80]) or label, "column": label, "published": published}
+            for f in check_text(text, self.matcher, published, spider.as_of, self.whitelist):
+                self._place(f, where)
+                f.extra = {**f.extra, "account_name": account.name, "platform": account.platform}
+                findings.append(f)
+        for f in findings:
+            f.account = account.id
+        item.findings = findings
+        return item
+
     @staticmethod
     def _place(finding: Finding, where: dict[str, Any]) -> None:
         for key, value in where.items():
@@ -134,10 +164,18 @@ class StorePipeline:
 
         self.store = Store(url)
         if getattr(spider, "scan_id", None) is None:
-            spider.scan_id = self.store.start_scan(spider.site.id, spider.as_of)
+            if getattr(spider, "name", "") == "accounts":
+                from .store import ACCOUNTS_TARGET
+
+                spider.scan_id = self.store.start_scan(ACCOUNTS_TARGET, spider.as_of, kind="accounts")
+            else:
+                spider.scan_id = self.store.start_scan(spider.site.id, spider.as_of)
             self.own_scan = True
 
     def process_item(self, item: Any) -> Any:
+        if self.store is not None and isinstance(item, AccountItem):
+            self._record_account(item)
+            return item
         if self.store is not None and isinstance(item, SiteAuditItem):
             self.store.record_findings(self.crawler.spider.scan_id, item.findings)
             # only now may the scan count as complete: stored, the site-level findings can
@@ -153,12 +191,50 @@ class StorePipeline:
         )
         return item
 
+    def _record_account(self, item: AccountItem) -> None:
+        """The feed and every post in it as pages (so a later complete scan can tell a fixed
+        post from one that left the feed), their findings, the account's state, and after
+        several failed scans in a row the unreachable finding."""
+        from .checks.accounts import unreachable_finding
+
+        spider = self.crawler.spider
+        scan_id = spider.scan_id
+        by_url: dict[str, list[Finding]] = {}
+        for f in item.findings:
+            by_url.setdefault(f.url or "", []).append(f)
+        if item.feed_url:
+            feed_url = redact(item.feed_url)
+            self.store.record_page(scan_id, feed_url, item.status or 0, error=item.error,
+                                   findings=by_url.pop(feed_url, []))
+        for url, findings in by_url.items():
+            self.store.record_page(scan_id, url, 200, findings=findings)
+        for post in (item.feed.posts if item.feed else []):
+            url = redact(post.link or f"{item.feed_url}#{post.id}")
+            if url not in by_url:
+                self.store.record_page(scan_id, url, 200)
+        state = item.state
+        if state is None:  # no feed configured
+            self.store.record_account(scan_id, item.account, ok=False, status="no_feed", error=item.error)
+            return
+        failures = self.store.record_account(
+            scan_id, item.account, ok=item.feed is not None, status=state.status, error=item.error,
+            newest=state.newest, days_silent=state.days_silent, recent_posts=state.recent_posts, posts=state.posts)
+        account = next(a for a in spider.accounts if a.id == item.account)
+        finding = unreachable_finding(account, redact(item.feed_url or ""), failures, item.error, spider.thresholds)
+        if finding is not None:
+            finding.account = account.id
+            self.store.record_findings(scan_id, [finding])
+            item.findings.append(finding)
+
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.store is None:
             return
-        from .scanning import crawl_summary, scan_outcome
+        from .scanning import accounts_summary, crawl_summary, scan_outcome
 
-        summary = crawl_summary(spider, self.crawler.stats.get_stats(), reason)
+        if getattr(spider, "name", "") == "accounts":
+            summary = accounts_summary(spider, reason)
+        else:
+            summary = crawl_summary(spider, self.crawler.stats.get_stats(), reason)
         try:
             self.store.set_scan_stats(spider.scan_id, summary)
             if self.own_scan:

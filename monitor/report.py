@@ -62,10 +62,52 @@ class DepartmentList:
     name: str
     findings: list[Finding]
     filename: str
+    accounts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def counts(self) -> Counter:
         return Counter(f.severity for f in self.findings)
+
+
+def account_rows(config: Config, store: Store, findings: list[Finding]) -> list[dict[str, Any]]:
+    """One row per registered account (its latest check) and per unregistered account the
+    site checks found: platform, name, newest post, days silent, recent posts, status."""
+    from zoneinfo import ZoneInfo
+
+    from .checks.accounts import PLATFORMS, STATUS_LABELS
+
+    tz = ZoneInfo(config.timezone)
+    checks = store.latest_account_checks()
+    rows = []
+    for account in config.accounts:
+        check = checks.get(account.id)
+        newest = None
+        if check is not None and check.newest is not None:
+            from datetime import timezone
+
+            newest = check.newest.replace(tzinfo=timezone.utc).astimezone(tz).date()
+        status = "未检查" if check is None else "未配置订阅源" if check.status == "no_feed" \
+            else STATUS_LABELS.get(check.status, check.status)
+        rows.append({"id": account.id, "platform": PLATFORMS.get(account.platform, account.platform),
+                     "name": account.name, "department": account.department, "newest": newest,
+                     "days_silent": check.days_silent if check else None,
+                     "recent_posts": check.recent_posts if check else None, "status": status,
+                     "error": check.error if check else None})
+    for f in findings:
+        if f.category == "unregistered_account":
+            rows.append({"id": None, "platform": PLATFORMS.get((f.extra or {}).get("platform", "other"), "其他"),
+                         "name": (f.extra or {}).get("name") or f.text, "department": f.department,
+                         "newest": None, "days_silent": None, "recent_posts": None,
+                         "status": STATUS_LABELS["unregistered"], "error": None, "url": f.url})
+    return rows
+
+
+def account_counts(rows: list[dict[str, Any]]) -> dict[str, Counter]:
+    """platform → Counter of status labels."""
+    counts: dict[str, Counter] = {}
+    for row in rows:
+        counts.setdefault(row["platform"], Counter())[row["status"]] += 1
+    return counts
 
 
 @dataclass
@@ -79,7 +121,7 @@ class ReportResult:
 def build_report(config: Config, store: Store, out_dir: Path | None = None,
                  generated: date | None = None) -> ReportResult:
     """Write reports/<scan date>/index.html and <department>.html for the latest scans."""
-    site_ids = [s.id for s in config.sites]
+    site_ids = config.scan_targets
     scans = store.latest_scans(site_ids)
     scan_date = max((s.scan_date for s in scans), default=generated or date.today())
     directory = (out_dir or config.reports_path) / scan_date.isoformat()
@@ -119,6 +161,10 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
 
     env = environment(config.resolve("templates"))
     site_names = {s.id: s.name for s in config.sites}
+    site_names["accounts"] = "政务新媒体账号"
+    accounts = account_rows(config, store, findings)
+    for dl in lists:
+        dl.accounts = [a for a in accounts if a["department"] == dl.id]
     common = {"scan_date": scan_date, "generated": generated or date.today(), "config": config,
               "incomplete": [(site_names.get(s.target, s.target), s) for s in incomplete]}
     result = ReportResult(directory=directory, index=directory / "index.html", findings=len(findings))
@@ -127,7 +173,8 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
         path.write_text(env.get_template("department.html").render(dept=dl, **common), encoding="utf-8")
         result.departments[dl.id] = path
     index = env.get_template("index.html").render(
-        sites=sites, lists=lists, findings=findings,
+        sites=sites, lists=lists, findings=findings, accounts=accounts,
+        account_counts=account_counts(accounts),
         by_category=Counter(f.category for f in findings),
         by_severity=Counter(f.severity for f in findings),
         **common,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .config import Config, Site
-from .store import Store
+from .store import ACCOUNTS_TARGET, Store
 
 #: seconds a single site's crawl may take before it is stopped (partial scan)
 DEFAULT_CRAWL_TIMEOUT = 6 * 3600
@@ -70,6 +70,11 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
     }
 
 
+def accounts_summary(spider: Any, reason: str) -> dict[str, Any]:
+    """What the accounts crawl reports about itself at the end."""
+    return {"kind": "accounts", "finish_reason": reason, "accounts": len(getattr(spider, "accounts", []))}
+
+
 def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
                  timed_out: bool = False) -> tuple[str, str | None]:
     """(status, message for people) of a finished crawl."""
@@ -77,6 +82,10 @@ def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
         return "partial", "抓取超时，已中止；本次未抓取全部页面"
     if summary is None:
         return "failed", f"抓取进程异常退出（返回码 {returncode}），未写入结果摘要"
+    if summary.get("kind") == "accounts":  # no home page: the run either finished or not
+        if returncode not in (0, None) or summary.get("finish_reason") != "finished":
+            return "partial", f"账号检查未正常结束（{summary.get('finish_reason')}）"
+        return "complete", None
     if summary.get("home_error") or (summary.get("home_status") or 0) >= 400:
         error = summary.get("home_error") or f"HTTP {summary.get('home_status')}"
         return "failed", f"首页无法访问：{error}"
@@ -105,27 +114,31 @@ class SiteScanResult:
     log_file: Path
 
 
-def crawl_command(config_path: Path, site_id: str, scan_id: int, as_of: date, log_file: Path) -> list[str]:
+def crawl_command(config_path: Path, site_id: str | None, scan_id: int, as_of: date, log_file: Path,
+                  spider: str = "site") -> list[str]:
+    target = ["-a", f"site={site_id}"] if site_id else []
     return [
-        sys.executable, "-m", "scrapy", "crawl", "site",
-        "-a", f"config={config_path}", "-a", f"site={site_id}",
+        sys.executable, "-m", "scrapy", "crawl", spider,
+        "-a", f"config={config_path}", *target,
         "-a", f"scan_id={scan_id}", "-a", f"as_of={as_of.isoformat()}",
         "-s", f"LOG_FILE={log_file}", "-s", "LOG_FILE_APPEND=False",
     ]
 
 
-def scan_site(config: Config, store: Store, site: Site, as_of: date,
-              timeout: float = DEFAULT_CRAWL_TIMEOUT,
-              on_progress: Callable[[int], None] | None = None) -> SiteScanResult:
-    """Crawl and check one site in a subprocess; close its scan with the right status."""
+def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date, timeout: float,
+               on_progress: Callable[[int], None] | None) -> tuple[Any, str, str | None, Path]:
+    """One crawl subprocess for one scan: start the scan, run, watch, close it rightly.
+    Returns (scan, status, message, log file)."""
     if config.source is None:
         raise ValueError("config must have been loaded from a file")
-    scan_id = store.start_scan(site.id, as_of)
+    scan_id = store.start_scan(target, as_of, kind=kind)
     log_dir = config.log_path
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = log_dir / f"scan-{scan_id}-{site.id}.log"
+    log_file = log_dir / f"scan-{scan_id}-{target}.log"
     env = dict(os.environ, SCRAPY_SETTINGS_MODULE="monitor.settings")
-    command = crawl_command(config.source.resolve(), site.id, scan_id, as_of, log_file)
+    spider = "accounts" if kind == "accounts" else "site"
+    command = crawl_command(config.source.resolve(), None if kind == "accounts" else target, scan_id, as_of,
+                            log_file, spider)
     started = time.monotonic()
     timed_out = False
     stderr_file = log_file.with_suffix(".stderr")
@@ -152,13 +165,15 @@ def scan_site(config: Config, store: Store, site: Site, as_of: date,
     stderr = stderr_file.read_text(encoding="utf-8", errors="replace")
     if not stderr.strip():
         stderr_file.unlink(missing_ok=True)
-    from .probe import availability, availability_finding
+    if kind == "site":
+        from .probe import availability, availability_finding
 
-    thresholds = config.thresholds_for(site)
-    probes, failed = availability(store, site, thresholds)
-    finding = availability_finding(site, thresholds, probes, failed)
-    if finding is not None:
-        store.record_findings(scan_id, [finding])
+        site = config.site(target)
+        thresholds = config.thresholds_for(site)
+        probes, failed = availability(store, site, thresholds)
+        finding = availability_finding(site, thresholds, probes, failed)
+        if finding is not None:
+            store.record_findings(scan_id, [finding])
     scan = store.get_scan(scan_id)
     status, message = scan_outcome(scan.stats if scan else None, proc.returncode, timed_out)
     if scan is not None and scan.stats is None and stderr.strip():
@@ -166,5 +181,32 @@ def scan_site(config: Config, store: Store, site: Site, as_of: date,
     scan = store.finish_scan(scan_id, status, message)
     if on_progress:
         on_progress(scan.pages)
-    findings = len(store.findings(scan_ids=[scan_id]))
-    return SiteScanResult(site, scan_id, status, message, scan.pages, findings, log_file)
+    return scan, status, message, log_file
+
+
+def scan_site(config: Config, store: Store, site: Site, as_of: date,
+              timeout: float = DEFAULT_CRAWL_TIMEOUT,
+              on_progress: Callable[[int], None] | None = None) -> SiteScanResult:
+    """Crawl and check one site in a subprocess; close its scan with the right status."""
+    scan, status, message, log_file = _run_crawl(config, store, site.id, "site", as_of, timeout, on_progress)
+    findings = len(store.findings(scan_ids=[scan.id]))
+    return SiteScanResult(site, scan.id, status, message, scan.pages, findings, log_file)
+
+
+@dataclass
+class AccountsScanResult:
+    scan_id: int
+    status: str
+    message: str | None
+    accounts: int
+    findings: int
+    log_file: Path
+
+
+def scan_accounts(config: Config, store: Store, as_of: date, timeout: float = DEFAULT_CRAWL_TIMEOUT,
+                  on_progress: Callable[[int], None] | None = None) -> AccountsScanResult:
+    """Read every registered account's feed in a subprocess (`scrapy crawl accounts`)."""
+    scan, status, message, log_file = _run_crawl(config, store, ACCOUNTS_TARGET, "accounts", as_of, timeout,
+                                                 on_progress)
+    findings = len(store.findings(scan_ids=[scan.id]))
+    return AccountsScanResult(scan.id, status, message, len(config.accounts), findings, log_file)

@@ -30,6 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from .finding import Finding
 
 OPEN_STATUSES = ("new", "open", "reopened")
+#: the scan target (and the findings' `site`) of the new-media account checks
+ACCOUNTS_TARGET = "accounts"
 SCAN_STATUSES = ("running", "complete", "partial", "failed")
 
 
@@ -107,6 +109,7 @@ class FindingRow(Base):
     ignored_reason: Mapped[str | None] = mapped_column(Text)
     ignored_by: Mapped[str | None] = mapped_column(String(100))
     extra: Mapped[dict | None] = mapped_column(JSON)  # structured details (status code, days, kind …)
+    account: Mapped[str | None] = mapped_column(String(64))  # new-media account id, for account findings
 
     def to_finding(self) -> Finding:
         return Finding(
@@ -116,7 +119,7 @@ class FindingRow(Base):
             url=self.url, parent_url=self.parent_url, site=self.site, column=self.column,
             department=self.department, page_title=self.page_title, published=self.published,
             status=self.status, first_seen=self.first_seen, last_seen=self.last_seen, id=self.id,
-            stored_fingerprint=self.fingerprint, extra=dict(self.extra or {}),
+            stored_fingerprint=self.fingerprint, extra=dict(self.extra or {}), account=self.account,
         )
 
 
@@ -133,6 +136,24 @@ class Probe(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class AccountCheck(Base):
+    """What one scan found of one new-media account."""
+
+    __tablename__ = "account_checks"
+    __table_args__ = (UniqueConstraint("scan_id", "account", name="uq_account_checks_scan_account"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))  # active | dormant | zombie | unreachable | no_feed
+    error: Mapped[str | None] = mapped_column(Text)
+    newest: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
+    days_silent: Mapped[int | None] = mapped_column(Integer)
+    recent_posts: Mapped[int] = mapped_column(Integer, default=0)
+    posts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Sighting(Base):
@@ -310,7 +331,7 @@ class Store:
                     row.status = "open"
             for name in ("rule", "category", "severity", "text", "suggestion", "context", "context_start",
                          "context_end", "start", "end", "note", "url", "parent_url", "column", "department",
-                         "page_title", "published"):
+                         "page_title", "published", "account"):
                 setattr(row, name, getattr(f, name))
             row.extra = json.loads(json.dumps(f.extra, default=str)) if f.extra else None
             row.site = f.site or scan.target
@@ -362,6 +383,36 @@ class Store:
         with self.session() as s:
             rows = s.execute(select(Probe.ok).where(Probe.site == site, Probe.at >= since)).all()
             return len(rows), sum(1 for (ok,) in rows if not ok)
+
+    # ------------------------------------------------------------------ accounts
+    def record_account(self, scan_id: int, account: str, ok: bool, status: str, error: str | None = None,
+                       newest: datetime | None = None, days_silent: int | None = None,
+                       recent_posts: int = 0, posts: int = 0) -> int:
+        """Record one account's check; returns how many scans in a row (this one included)
+        could not read the account's feed (0 when this one could)."""
+        if newest is not None and newest.tzinfo is not None:
+            newest = newest.astimezone(timezone.utc).replace(tzinfo=None)
+        with self.session() as s:
+            s.add(AccountCheck(scan_id=scan_id, account=account, ok=ok, status=status, error=error, newest=newest,
+                               days_silent=days_silent, recent_posts=recent_posts, posts=posts))
+            s.flush()
+            if ok:
+                return 0
+            failures = 0
+            for (was_ok,) in s.execute(select(AccountCheck.ok).where(AccountCheck.account == account)
+                                       .order_by(AccountCheck.scan_id.desc())):
+                if was_ok:
+                    break
+                failures += 1
+            return failures
+
+    def latest_account_checks(self) -> dict[str, AccountCheck]:
+        """The newest check of each account (from the newest scan that checked it)."""
+        with self.session() as s:
+            latest: dict[str, AccountCheck] = {}
+            for row in s.scalars(select(AccountCheck).order_by(AccountCheck.scan_id.desc())):
+                latest.setdefault(row.account, row)
+            return latest
 
     def pages(self, scan_id: int) -> list[Page]:
         with self.session() as s:

@@ -68,6 +68,7 @@ class SiteSpider(scrapy.Spider):
         self.lexicon_dirs: list[str] = []
         self.whitelist: list[Any] = []  # the config's global whitelist; the site's own is on self.site
         self.links, self.attachments = Links(), Attachments()
+        registry = None  # the new-media account registry (from a config)
         thresholds: Thresholds | None = None
         kind_map = {k: list(v) for k, v in DEFAULT_COLUMN_KINDS.items()}
         timezone = "Asia/Shanghai"
@@ -86,6 +87,7 @@ class SiteSpider(scrapy.Spider):
                 self.whitelist = list(cfg.whitelist)
                 self.links, self.attachments = cfg.links, cfg.attachments
                 thresholds, kind_map = cfg.thresholds_for(self.site), dict(cfg.column_kinds)
+                registry = list(cfg.accounts)
             elif url:
                 host = urlsplit(url).hostname or "site"
                 self.site = Site(id=host.replace(":", "_")[:64], name=host, url=url, department="")
@@ -118,7 +120,7 @@ class SiteSpider(scrapy.Spider):
         self.home_error: str | None = None
         self.phase = "crawl"
         self.audit = SiteAudit(self.site, self.home_url, thresholds or Thresholds(), kind_map, self.as_of,
-                               self.links)
+                               self.links, registry)
         self.audit_summary: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ requests
