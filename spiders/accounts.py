@@ -25,10 +25,6 @@ from monitor.feeds import MAX_FEED_BYTES, FeedError, parse_feed
 from monitor.items import AccountItem
 from monitor.scanning import describe_failure
 
-#: seconds to wait for one feed
-FEED_TIMEOUT = 30
-
-
 class AccountsSpider(scrapy.Spider):
     name = "accounts"
     custom_settings = {"DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter"}
@@ -67,6 +63,7 @@ class AccountsSpider(scrapy.Spider):
         self.lexicon_dirs = [str(p) for p in cfg.lexicon_paths]
         self.whitelist = list(cfg.whitelist)
         self.scan_id = int(scan_id) if scan_id else None
+        self.timeout, self.retries = cfg.links.timeout, cfg.links.retries  # as for link checks
         self.site = None  # the check pipeline's per-site options do not apply
         # relative times in a feed (5分钟前) count back from the end of the scan date
         self.now = datetime.combine(self.as_of, time(23, 59), self.tz)
@@ -78,7 +75,8 @@ class AccountsSpider(scrapy.Spider):
                 continue
             yield Request(account.feed, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True,
                           meta={"account": account.id, "download_maxsize": MAX_FEED_BYTES,
-                                "download_warnsize": 0, "download_timeout": FEED_TIMEOUT})
+                                "download_warnsize": 0, "download_timeout": self.timeout,
+                                "max_retry_times": self.retries})
 
     def parse_feed(self, response: Response) -> Any:
         item = AccountItem(account=response.meta["account"], feed_url=response.meta.get("redirect_urls",
