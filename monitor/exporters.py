@@ -13,7 +13,7 @@ from scrapy import exporters
 
 # Flat fields for tabular formats (csv), in the order of the rectification list.
 CSV_FIELDS = ["rule", "category", "severity", "text", "suggestion", "note", "context", "url", "parent_url",
-              "site", "column", "department", "page_title", "published", "start", "end", "fingerprint"]
+              "site", "account", "column", "department", "page_title", "published", "start", "end", "fingerprint"]
 
 
 class _FindingsMixin:
