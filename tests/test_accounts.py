@@ -49,7 +49,7 @@ def write(tmp: Path, base: str, extra: dict[str, Any] | None = None) -> Path:
 
     data = {
         "database": "sqlite:///govmon.db", "departments": [{"id": "office", "name": "县政府办公室"}],
-        "links": {"timeout": 1, "retries": 0, "allow_hosts": ["127.0.0.1"]},
+        "links": {"timeout": 2, "retries": 0, "allow_hosts": ["127.0.0.1"]},  # the slow feed takes 3 s
         "accounts": [
             account("wx", "wechat", "示例县发布微信", "/wx.xml"),
             account("dy", "douyin", "示例县抖音", "/dy.atom"),
