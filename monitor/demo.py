@@ -7,6 +7,12 @@ bureau) is served on a second port. Both are described in monitor/demo/PLANTED.m
 The two sites link to each other. Their ports are known only at run time, so the HTML
 files hold placeholders (__PORTAL_BASE__, __JYJ_BASE__) that the server replaces with the
 base URLs as it serves them.
+
+A third server serves monitor/demo/feeds/, the feeds of the county's registered new-media
+accounts (RSS, Atom, JSON Feed, the Weibo mobile JSON, and one broken feed), as static
+files with no placeholders; the demo config's `accounts:` read them. `govmon demo` runs the
+accounts crawl (a subprocess, as `govmon scan` does) beside the site crawls rather than
+after them, to stay quick.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 import shutil
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from http import HTTPStatus
@@ -32,6 +39,8 @@ MARKER = ".govmon-demo"
 
 #: the demo sites: id → (folder under monitor/demo/, placeholder for its base URL in the HTML)
 DEMO_SITES = {"shili": ("site", "__PORTAL_BASE__"), "jyj": ("jyj", "__JYJ_BASE__")}
+#: the folder under monitor/demo/ with the new-media accounts' feeds (served as they are)
+DEMO_FEEDS = "feeds"
 
 DEMO_CONFIG = """\
 # govmon demo configuration (written by `govmon demo`; the port changes every run)
@@ -77,6 +86,44 @@ sites:
     columns:
       - {{name: 教育动态, url: "{jyj}/jydt/index.html", kind: news}}
       - {{name: 通知公告, url: "{jyj}/tzgg/index.html", kind: notice}}
+# the registry of new-media accounts (政务新媒体备案); the feeds are served from {feeds}/
+accounts:
+  - id: fabu-wechat
+    platform: wechat
+    name: 示例县发布
+    department: office
+    feed: {feeds}/wechat-fabu.xml
+    profile: "https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz=MzkyOTk5OTAwMQ=="
+  - id: fabu-weibo
+    platform: weibo
+    name: 示例县发布
+    department: office
+    feed: "{feeds}/weibo-fabu.json?containerid=10760352999900001"
+    profile: https://weibo.com/u/52999900001
+  - id: mz-douyin
+    platform: douyin
+    name: 示例县民政
+    department: mz
+    feed: {feeds}/douyin-mz.atom
+    profile: https://www.douyin.com/user/MS4wLjABAAAAshiliMinZheng01
+  - id: czj-wechat
+    platform: wechat
+    name: 示例县财政
+    department: czj
+    feed: {feeds}/wechat-czj.xml
+    profile: "https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz=MzkyOTk5OTAwNA=="
+  - id: qingshan-weibo
+    platform: weibo
+    name: 示例县青山镇
+    department: towns
+    feed: {feeds}/weibo-qingshan.xml
+    profile: https://weibo.com/u/52999900003
+  - id: jyj-toutiao
+    platform: toutiao
+    name: 示例县教育
+    department: jyj
+    feed: {feeds}/toutiao-jyj.json
+    profile: https://www.toutiao.com/c/user/token/MS4wLjABAAAAshiliJiaoYu01/
 """
 
 
@@ -149,6 +196,11 @@ def demo_site_dir(site: str = "shili") -> Path:
     return Path(str(resources.files("monitor") / "demo" / DEMO_SITES[site][0]))
 
 
+def demo_feeds_dir() -> Path:
+    """The folder of the demo's new-media feeds."""
+    return Path(str(resources.files("monitor") / "demo" / DEMO_FEEDS))
+
+
 @contextmanager
 def serve_demo_sites(host: str = "127.0.0.1") -> Iterator[dict[str, str]]:
     """Serve every demo site on its own port; yields site id → base URL. The sites' links
@@ -177,7 +229,7 @@ def run_demo(out_dir: Path, keep_serving: bool = False) -> int:
     from .config import load_config
     from .progress import scan_with_progress
     from .report import build_report
-    from .scanning import DEFAULT_CRAWL_TIMEOUT
+    from .scanning import DEFAULT_CRAWL_TIMEOUT, scan_accounts
     from .store import Store
 
     out_dir = out_dir.resolve()
@@ -186,22 +238,35 @@ def run_demo(out_dir: Path, keep_serving: bool = False) -> int:
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return 2
-    with serve_demo_sites() as bases:
+    with serve_demo_sites() as bases, serve_directory(demo_feeds_dir()) as feeds:
         base, jyj = bases["shili"], bases["jyj"]
         config_path = out_dir / "monitor.yaml"
-        config_path.write_text(DEMO_CONFIG.format(base=base, jyj=jyj), encoding="utf-8")
+        config_path.write_text(DEMO_CONFIG.format(base=base, jyj=jyj, feeds=feeds), encoding="utf-8")
         config = load_config(config_path)
-        print(f"演示网站：{base}/（示例县人民政府），{jyj}/（示例县教育局）", file=sys.stderr)
+        print(f"演示网站：{base}/（示例县人民政府），{jyj}/（示例县教育局）；"
+              f"政务新媒体订阅源：{feeds}/（{len(config.accounts)} 个账号）", file=sys.stderr)
         store = Store(config.database_url)
+        accounts_store = Store(config.database_url)
         try:
-            results = scan_with_progress(config, store, list(config.sites), DEMO_AS_OF, DEFAULT_CRAWL_TIMEOUT)
+            # the accounts crawl (its own subprocess, as in `govmon scan`) runs beside the site
+            # crawls rather than after them, so the demo stays quick; SQLite (WAL) takes both
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="govmon-demo-accounts") as pool:
+                accounts = pool.submit(scan_accounts, config, accounts_store, DEMO_AS_OF, DEFAULT_CRAWL_TIMEOUT)
+                results = scan_with_progress(config, store, list(config.sites), DEMO_AS_OF, DEFAULT_CRAWL_TIMEOUT)
+                result = accounts.result()
+            results.append(result)
+            labels = {"complete": "完成", "partial": "部分完成", "failed": "失败"}
+            print(f"政务新媒体账号（{result.accounts} 个）：{labels.get(result.status, result.status)}，"
+                  f"{result.findings} 个问题{f'（{result.message}）' if result.message else ''}", file=sys.stderr)
             report = build_report(config, store, generated=DEMO_AS_OF)
         finally:
+            accounts_store.close()
             store.close()
         print(f"整改清单已生成（{report.findings} 个问题），请用浏览器打开：", file=sys.stderr)
         print(report.index)
         if keep_serving:
-            print(f"演示网站仍在 {base}/ 和 {jyj}/ 提供服务，按 Ctrl+C 退出。", file=sys.stderr)
+            print(f"演示网站仍在 {base}/ 和 {jyj}/ 提供服务（订阅源在 {feeds}/），按 Ctrl+C 退出。",
+                  file=sys.stderr)
             try:
                 threading.Event().wait()
             except KeyboardInterrupt:

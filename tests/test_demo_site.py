@@ -1,5 +1,6 @@
 """Sanity checks over the bundled demo sites (monitor/demo/site, the portal, and
-monitor/demo/jyj, the education bureau's sub-site) and their PLANTED.md.
+monitor/demo/jyj, the education bureau's sub-site), the new-media feeds (monitor/demo/feeds)
+and their PLANTED.md.
 
 These read the files only; no server, no crawler.
 """
@@ -7,20 +8,24 @@ These read the files only; no server, no crawler.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
-from monitor.demo import DEMO_AS_OF, DEMO_CONFIG, DEMO_SITES
+from monitor.checks.registry import account_key
+from monitor.demo import DEMO_AS_OF, DEMO_CONFIG, DEMO_FEEDS, DEMO_SITES
+from monitor.feeds import FeedError, parse_feed
 from monitor.readers import read_document
 
 DEMO = Path(__file__).resolve().parent.parent / "monitor" / "demo"
 SITE = DEMO / "site"
 JYJ = DEMO / "jyj"
+FEEDS = DEMO / DEMO_FEEDS
 ROOTS = {"shili": SITE, "jyj": JYJ}
 PLACEHOLDERS = {placeholder: site for site, (_, placeholder) in DEMO_SITES.items()}
 PLANTED = DEMO / "PLANTED.md"
@@ -36,6 +41,8 @@ COLUMN_TYPES = {"news", "notice", "policy", "personnel", "plan", "other"}
 KIND_DAYS = {"news": 14, "notice": 180, "policy": 180, "personnel": 365, "plan": 365, "other": 365}
 HOME_DAYS, HOME_MIN_ITEMS = 14, 10
 EXTERNAL_HOSTS = {"spam.invalid", "bszs.conac.cn"}
+#: hosts of the new-media accounts the portal's home page links to (never fetched)
+ACCOUNT_HOSTS = {"weibo.com", "mp.weixin.qq.com", "www.douyin.com", "www.toutiao.com"}
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 SITE_META = {
     "shili": {"SiteName": "示例县人民政府", "SiteDomain": "www.shili.gov.cn", "SiteIDCode": "5299990001"},
@@ -187,24 +194,47 @@ def _unquote(cell: str) -> str:
     return cell[1:-1]
 
 
-def _load_planted() -> tuple[list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]:
-    planted, correct, site_level = None, None, None
+def _kind(header: list[str]) -> str | None:
+    """Which PLANTED.md table a header is (None: a table the tests do not read)."""
+    if header[0] == "file" and "category" in header:
+        return "planted"
+    if header[:3] == ["file", "text", "why"]:
+        return "correct"
+    if header[0] == "site" and "rule" in header:
+        return "site"
+    if header[0] == "account" and "status" in header:
+        return "accounts"
+    if header[0] == "account" and "post" in header:
+        return "posts"
+    return None
+
+
+def _load_planted() -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
     for rows in _tables(PLANTED.read_text(encoding="utf-8")):
-        if rows and "rule" in rows[0]:
-            site_level = rows
-        elif rows and "category" in rows[0]:
-            planted = rows
-        elif rows and "why" in rows[0]:
-            correct = rows
-    assert planted and correct and site_level, \
-        "PLANTED.md needs a planted table, a correct-text table and a site-level table"
+        kind = _kind(list(rows[0])) if rows else None
+        if kind is not None:
+            assert kind not in found, f"PLANTED.md has two {kind} tables"
+            found[kind] = rows
+    assert set(found) == {"planted", "correct", "site", "accounts", "posts"}, \
+        "PLANTED.md needs a planted table, a correct-text table, a site-level table, an account table and a post table"
     norm = lambda rows: [dict(r, file=_unquote(r["file"]), text=_unquote(r["text"])) for r in rows]  # noqa: E731
+    dash = lambda cell: None if cell == "—" else cell  # noqa: E731
     site_rows = [dict(r, site=_unquote(r["site"]), page=_unquote(r["page"]), text=_unquote(r["text"]),
-                      target=None if r["target"] == "—" else _unquote(r["target"])) for r in site_level]
-    return norm(planted), norm(correct), site_rows
+                      target=None if r["target"] == "—" else _unquote(r["target"])) for r in found["site"]]
+    account_rows = [dict(r, account=_unquote(r["account"]), feed=_unquote(r["feed"]), format=dash(r["format"]),
+                         newest=dash(r["newest"]), days=dash(r["days"]), recent=dash(r["recent"]),
+                         rule=dash(r["rule"]), text=None if r["text"] == "—" else _unquote(r["text"]))
+                    for r in found["accounts"]]
+    post_rows = [dict(r, account=_unquote(r["account"]), post=_unquote(r["post"]), text=_unquote(r["text"]))
+                 for r in found["posts"]]
+    return {"planted": norm(found["planted"]), "correct": norm(found["correct"]), "site": site_rows,
+            "accounts": account_rows, "posts": post_rows}
 
 
-PLANTED_ROWS, CORRECT_ROWS, SITE_ROWS = _load_planted()
+_PLANTED = _load_planted()
+PLANTED_ROWS, CORRECT_ROWS, SITE_ROWS = _PLANTED["planted"], _PLANTED["correct"], _PLANTED["site"]
+ACCOUNT_ROWS, POST_ROWS = _PLANTED["accounts"], _PLANTED["posts"]
 BROKEN_TARGETS = {(r["site"], r["page"], r["target"]) for r in SITE_ROWS if r["rule"] == "broken-link"}
 
 
@@ -214,7 +244,8 @@ def _id_checksum_ok(number: str) -> bool:
 
 
 def demo_config() -> dict:
-    return yaml.safe_load(DEMO_CONFIG.format(base="http://127.0.0.1:1", jyj="http://127.0.0.1:2"))
+    return yaml.safe_load(DEMO_CONFIG.format(base="http://127.0.0.1:1", jyj="http://127.0.0.1:2",
+                                             feeds="http://127.0.0.1:3"))
 
 
 def column_folders(site: str) -> dict[str, list[str]]:
@@ -342,7 +373,8 @@ def test_links_resolve(site, rel):
     for href in parse(rel, site).links:
         parts = urlsplit(href)
         if parts.netloc:
-            assert parts.hostname in EXTERNAL_HOSTS, f"{site}:{rel}: unexpected absolute link {href}"
+            assert parts.hostname in EXTERNAL_HOSTS or (site, rel) == ("shili", "index.html") \
+                and parts.hostname in ACCOUNT_HOSTS, f"{site}:{rel}: unexpected absolute link {href}"
             continue
         target = resolve(site, rel, href)
         if target is None:
@@ -475,7 +507,9 @@ def test_xlsx_attachment_is_a_recipient_list_linked_from_a_masked_notice():
 
 RULE_CATEGORIES = {"stale-column": "stale_column", "blank-column": "blank_column",
                    "home-few-updates": "site_not_updated", "broken-link": "broken_link",
-                   "identity-site-code": "identity"}
+                   "identity-site-code": "identity", "unregistered-account": "unregistered_account"}
+#: rules whose row names a link target
+TARGET_RULES = {"broken-link", "unregistered-account"}
 
 
 def test_site_level_table():
@@ -485,7 +519,7 @@ def test_site_level_table():
         assert row["category"] == RULE_CATEGORIES[row["rule"]], row
         assert row["site"] in ROOTS and (ROOTS[row["site"]] / row["page"]).is_file(), row
         assert row["department"] in departments, row
-        assert (row["target"] is not None) == (row["rule"] == "broken-link"), row
+        assert (row["target"] is not None) == (row["rule"] in TARGET_RULES), row
     assert sum(r["rule"] == "broken-link" for r in SITE_ROWS) == 3
     assert sum(r["rule"] == "broken-link" and r["page"] == "index.html" for r in SITE_ROWS) == 1
 
@@ -576,3 +610,181 @@ def test_demo_config_columns_match_the_pages():
             assert page.meta["ColumnName"] == col["name"] and page.meta["ColumnType"] == col["kind"], col
     configured = {c["url"].rsplit("/", 2)[-2] for c in sites["shili"]["columns"]}
     assert "ztzl" not in configured and {"bmdt", "gfxwj", "zcjd"} <= configured
+
+
+# ------------------------------------------------------------------ new-media accounts
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+#: the end of the demo's "today": relative times in feeds count back from here, as in the spider
+DEMO_NOW = datetime.combine(DEMO_AS_OF, time(23, 59), BEIJING)
+#: RULES.md §3 defaults (monitor.config.Thresholds): dormant after more than 14 days, zombie from 90
+DORMANT_DAYS, ZOMBIE_DAYS, RECENT_DAYS = 14, 90, 14
+ACCOUNT_BY_ID = {r["account"]: r for r in ACCOUNT_ROWS}
+FEED_FORMATS = {"rss", "atom", "json", "weibo"}
+
+
+def feed_of(row: dict):
+    return parse_feed((FEEDS / row["feed"]).read_bytes(), BEIJING, DEMO_NOW)
+
+
+def regular_days(feed) -> list[date]:
+    """Beijing dates of the non-pinned posts, newest first."""
+    return sorted((p.published.astimezone(BEIJING).date() for p in feed.posts if not p.pinned), reverse=True)
+
+
+def config_accounts() -> dict[str, dict]:
+    return {a["id"]: a for a in demo_config()["accounts"]}
+
+
+def test_feed_files_match_the_account_table_and_the_config():
+    assert sorted(p.name for p in FEEDS.iterdir()) == sorted(r["feed"] for r in ACCOUNT_ROWS)
+    assert len(ACCOUNT_ROWS) == len(ACCOUNT_BY_ID) == 6
+    accounts = config_accounts()
+    assert set(accounts) == set(ACCOUNT_BY_ID)
+    departments = {d["id"] for d in demo_config()["departments"]}
+    keys = set()
+    for account_id, account in accounts.items():
+        row = ACCOUNT_BY_ID[account_id]
+        assert (account["platform"], account["name"], account["department"]) == \
+            (row["platform"], row["name"], row["department"]), row
+        assert account["department"] in departments
+        feed = urlsplit(account["feed"])
+        assert feed.netloc == "127.0.0.1:3" and feed.path == "/" + row["feed"], account["feed"]
+        key = account_key(account["profile"])
+        assert key is not None and key[0] == account["platform"], account["profile"]
+        keys.add(key)
+        assert not set(account) & {"dormant_days", "zombie_days", "min_posts_per_week", "max_gap_days"}, \
+            "the demo's accounts use the default thresholds"
+    assert len(keys) == len(accounts)
+    assert {r["platform"] for r in ACCOUNT_ROWS} == {"wechat", "weibo", "douyin", "toutiao"}
+    assert {r["format"] for r in ACCOUNT_ROWS} == FEED_FORMATS | {None}
+    assert {r["status"] for r in ACCOUNT_ROWS} == {"正常", "睡眠", "僵尸", "无法访问"}
+
+
+@pytest.mark.parametrize("row", ACCOUNT_ROWS, ids=lambda r: r["account"])
+def test_feed_dates_and_status(row):
+    """What the table says of each account follows from its feed, DEMO_AS_OF and the rules."""
+    if row["format"] is None:  # the broken feed: an HTML error page, served with HTTP 200
+        data = (FEEDS / row["feed"]).read_bytes()
+        assert data.lstrip().lower().startswith(b"<!doctype html") and b"<rss" not in data
+        with pytest.raises(FeedError):
+            feed_of(row)
+        assert row["status"] == "无法访问" and row["rule"] is None and row["newest"] is None
+        return
+    feed = feed_of(row)
+    assert feed.format == row["format"]
+    assert feed.posts, row
+    for post in feed.posts:
+        assert post.published is not None and post.published <= DEMO_NOW, (row["account"], post)
+        assert post.link and post.link.startswith("https://"), post
+        assert post.title or post.text
+    days = regular_days(feed)
+    newest = days[0] if days else None
+    assert (newest.isoformat() if newest else None) == row["newest"]
+    silent = (DEMO_AS_OF - newest).days if newest else None
+    assert (str(silent) if silent is not None else None) == row["days"]
+    assert str(sum((DEMO_AS_OF - d).days < RECENT_DAYS for d in days)) == row["recent"]
+    status = "僵尸" if silent is None or silent >= ZOMBIE_DAYS else "睡眠" if silent > DORMANT_DAYS else "正常"
+    assert status == row["status"], row
+    assert (row["rule"] == "account-dormant") == (status != "正常"), row
+    if row["rule"]:
+        assert row["name"] in row["text"]
+        assert (f"{silent} 天未更新" if silent is not None else "只有置顶信息") in row["text"]
+
+
+def test_pinned_posts_do_not_count():
+    """The pinned-only account's one post is recent and pinned (counted, it would make the
+    account active); the Weibo JSON account's pinned card is newer than its newest post."""
+    [pinned_only] = [r for r in ACCOUNT_ROWS if r["newest"] is None and r["format"]]
+    feed = feed_of(pinned_only)
+    assert feed.posts and all(p.pinned for p in feed.posts)
+    assert any((DEMO_AS_OF - p.published.astimezone(BEIJING).date()).days <= DORMANT_DAYS for p in feed.posts)
+    assert "【置顶】" in (FEEDS / pinned_only["feed"]).read_text(encoding="utf-8")
+    assert pinned_only["status"] == "僵尸"
+
+    [weibo] = [r for r in ACCOUNT_ROWS if r["format"] == "weibo"]
+    feed = feed_of(weibo)
+    pinned = [p for p in feed.posts if p.pinned]
+    assert len(pinned) == 1 and pinned[0].published.astimezone(BEIJING).date() > date.fromisoformat(weibo["newest"])
+    assert len(feed.posts) - 1 >= 3 and weibo["status"] == "正常"
+    import json
+
+    cards = json.loads((FEEDS / weibo["feed"]).read_text(encoding="utf-8"))["data"]["cards"]
+    assert [c["mblog"].get("isTop") for c in cards if c["card_type"] == 9].count(1) == 1
+    assert any(c["card_type"] != 9 and "mblog" not in c for c in cards), "a card that is not a post"
+    assert all(re.fullmatch(r"\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} \+0800 2026", c["mblog"]["created_at"])
+               for c in cards if c["card_type"] == 9)
+    for c in cards:  # the weekday Weibo writes agrees with the date
+        if c["card_type"] == 9:
+            when = datetime.strptime(c["mblog"]["created_at"], "%a %b %d %H:%M:%S %z %Y")
+            assert when.strftime("%a") == c["mblog"]["created_at"][:3]
+
+
+def test_dormant_days_count_in_beijing_time():
+    """The Atom account's newest post is written in UTC on the day before its Beijing date."""
+    [row] = [r for r in ACCOUNT_ROWS if r["format"] == "atom"]
+    newest = max((p for p in feed_of(row).posts if not p.pinned), key=lambda p: p.published)
+    assert newest.published.utcoffset() == timedelta(0)
+    beijing = newest.published.astimezone(BEIJING).date().isoformat()
+    assert newest.published.date().isoformat() != row["newest"] == beijing
+
+
+def test_rss_dates_carry_their_weekday():
+    for row in ACCOUNT_ROWS:
+        if row["format"] == "rss":
+            for stamp in re.findall(r"<pubDate>([^<]+)</pubDate>", (FEEDS / row["feed"]).read_text(encoding="utf-8")):
+                assert datetime.strptime(stamp, "%a, %d %b %Y %H:%M:%S %z").strftime("%a") == stamp[:3], stamp
+
+
+def _post_texts() -> list[tuple[str, str, str]]:
+    """(account, post link, title + text) of every post in every readable feed."""
+    out = []
+    for row in ACCOUNT_ROWS:
+        if row["format"]:
+            for post in feed_of(row).posts:
+                out.append((row["account"], post.link, f"{post.title}\n{post.text}"))
+    return out
+
+
+def _typos() -> dict[str, str]:
+    rows = [line.split("\t") for line in (Path(__file__).resolve().parent.parent / "lexicons" / "typos.tsv")
+            .read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    return {r[0]: r[3] for r in rows[1:]}
+
+
+@pytest.mark.parametrize("row", POST_ROWS, ids=lambda r: r["text"])
+def test_planted_post_problems(row):
+    posts = _post_texts()
+    [(_, _, text)] = [p for p in posts if p[0] == row["account"] and p[1] == row["post"]]
+    assert text.count(row["text"]) == 1
+    assert sum(row["text"] in t for _, _, t in posts) == 1, "the planted text is in one post only"
+    assert row["category"] == "typo" and _typos()[row["text"]] == row["suggestion"]
+    assert row["account"] in ACCOUNT_BY_ID and ACCOUNT_BY_ID[row["account"]]["status"] == "正常"
+
+
+def test_no_other_typos_or_personal_numbers_in_posts():
+    planted = {r["text"] for r in POST_ROWS}
+    for account, link, text in _post_texts():
+        for term in _typos():
+            assert term not in text or term in planted, (account, link, term)
+        assert not re.search(r"(?<![\dA-Za-z])(\d{17}[\dX]|1[3-9]\d{9})(?![\dA-Za-z])", text), (account, link)
+
+
+def test_portal_links_to_registered_accounts_and_one_unregistered():
+    registered = {account_key(a["profile"]) for a in config_accounts().values()}
+    [row] = [r for r in SITE_ROWS if r["rule"] == "unregistered-account"]
+    assert (row["site"], row["page"]) == ("shili", "index.html")
+    unregistered = account_key(row["target"])
+    assert unregistered is not None and unregistered not in registered
+    home = decode("index.html")
+    linked = {account_key(href) for href in parse("index.html").links} - {None}
+    assert unregistered in linked and len(linked - registered) == 1
+    assert len(linked & registered) >= 4
+    assert re.search(r'<a href="%s">%s</a>' % (re.escape(row["target"]), re.escape(row["text"])), home)
+    # the only page linking to accounts is the home page
+    for site, rel in ALL_PAGES:
+        if (site, rel) != ("shili", "index.html"):
+            assert not any(account_key(h) for h in parse(rel, site).links), (site, rel)
+    # a name in the 官方微信：… form, and it is registered
+    names = re.findall(r"官方(?:微信|微博|抖音|头条)：([\u4e00-\u9fff]+)", home)
+    assert names and set(names) <= {a["name"] for a in config_accounts().values()}

@@ -392,4 +392,11 @@ def test_demo_home_page():
         ("通知公告", "http://www.shili.gov.cn/tzgg/index.html"),
         ("政策文件", "http://www.shili.gov.cn/zcwj/index.html"),
         ("乡镇动态", "http://www.shili.gov.cn/xzdt/index.html"),
+        # the 政务新媒体 block: account links carry no dates and never count as news
+        ("示例县发布（新浪微博）", "https://weibo.com/u/52999900001"),
+        ("示例县发布（微信公众号）", "https://mp.weixin.qq.com/mp/profile_ext?__biz=MzkyOTk5OTAwMQ==&action=home"),
+        ("示例县民政（抖音）", "https://www.douyin.com/user/MS4wLjABAAAAshiliMinZheng01"),
+        ("示例县教育（今日头条）", "https://www.toutiao.com/c/user/token/MS4wLjABAAAAshiliJiaoYu01/"),
+        ("示例县青山镇（新浪微博）", "https://weibo.com/u/52999900003"),
+        ("示例县市场监管局官方微博", "https://weibo.com/u/52999900999"),
     ]
