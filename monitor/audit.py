@@ -203,7 +203,7 @@ class SiteAudit:
                  for ref in self.refs.values() for parent in ref.parents[:1]]
         findings += check_ip_links(urlsplit(home_url).hostname or "", pairs)
 
-        if self.accounts is not None:
+        if self.accounts:  # without a registry there is nothing to compare with
             unregistered = check_unregistered(pairs, [(home_url, self.home_text or "")], self.accounts)
             for f in unregistered:
                 f.department = self._department(f.parent_url or home_url)

@@ -200,7 +200,7 @@ class Site(_Model):
 class Account(_Model):
     id: str
     platform: Literal["wechat", "weibo", "douyin", "toutiao", "kuaishou", "bilibili", "other"]
-    name: str
+    name: str = Field(min_length=1, max_length=80)
     feed: str | None = None  # RSS/Atom/JSON Feed (RSSHub …) or the Weibo mobile API URL
     department: str
     profile: str | None = None  # the account's own page (weibo.com/u/…), to recognise links to it

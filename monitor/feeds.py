@@ -237,9 +237,13 @@ def _xml_feed(data: bytes, tz: ZoneInfo, now: datetime | None) -> Feed:
     except Exception as exc:  # feedparser is lenient, but the message must stay a FeedError
         raise FeedError(f"无法解析订阅源：{exc}") from None
     version = parsed.get("version") or ""
+    if re.match(rb"\s*(?:<!doctype\s+html|<html)", data[:512], re.I):
+        raise FeedError("订阅地址返回的是网页（HTML），不是 RSS、Atom 或 JSON 订阅源；请检查订阅地址或订阅服务")
     if not version:
-        reason = getattr(parsed.get("bozo_exception"), "getMessage", lambda: None)() or parsed.get("bozo_exception")
-        raise FeedError(f"无法解析订阅源（不是 RSS 或 Atom）{f'：{reason}' if reason else ''}")
+        raise FeedError("无法解析订阅源：内容不是 RSS、Atom 或 JSON 订阅源")
+    if parsed.get("bozo") and not parsed.entries:
+        # cut off or broken XML with nothing readable: not an account that never posted
+        raise FeedError("订阅源内容不完整或格式错误，未能读出任何信息")
     posts = []
     for entry in parsed.entries:
         raw_time = entry.get("published") or entry.get("updated") or entry.get("created")
@@ -308,6 +312,9 @@ def _weibo(doc: dict, tz: ZoneInfo, now: datetime | None) -> Feed:
             published=parse_time(mblog.get("created_at"), tz, now),
             link=f"https://m.weibo.cn/detail/{mid}" if mid else card.get("scheme"), pinned=pinned,
         ))
+    if not posts:
+        # an account with no post at all shows its profile card; no cards is a login wall or a block
+        raise FeedError("微博接口未返回任何微博（可能需要登录或已被限制访问）")
     user = next((c["mblog"].get("user") for c in _weibo_cards(doc) or []
                  if isinstance(c, dict) and isinstance(c.get("mblog"), dict)
                  and isinstance(c["mblog"].get("user"), dict)), {})

@@ -174,7 +174,11 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         if self.store is not None and isinstance(item, AccountItem):
-            self._record_account(item)
+            try:
+                self._record_account(item)
+            except Exception:  # one account must not stop the others; the scan becomes partial
+                log.exception("could not record account %s", item.account)
+                self.crawler.spider.store_errors = getattr(self.crawler.spider, "store_errors", 0) + 1
             return item
         if self.store is not None and isinstance(item, SiteAuditItem):
             self.store.record_findings(self.crawler.spider.scan_id, item.findings)
@@ -204,8 +208,10 @@ class StorePipeline:
             by_url.setdefault(f.url or "", []).append(f)
         if item.feed_url:
             feed_url = redact(item.feed_url)
-            self.store.record_page(scan_id, feed_url, item.status or 0, error=item.error,
-                                   findings=by_url.pop(feed_url, []))
+            # a feed that failed is no page that was read, whatever its status (404 included):
+            # nothing about the account may be marked fixed from it
+            self.store.record_page(scan_id, feed_url, None if item.error else item.status,
+                                   error=item.error, findings=by_url.pop(feed_url, []))
         for url, findings in by_url.items():
             self.store.record_page(scan_id, url, 200, findings=findings)
         for post in (item.feed.posts if item.feed else []):
@@ -233,6 +239,10 @@ class StorePipeline:
 
         if getattr(spider, "name", "") == "accounts":
             summary = accounts_summary(spider, reason)
+            if getattr(spider, "full_run", False) and reason == "finished" and not summary.get("store_errors"):
+                # accounts taken out of the registry (closed, as zombie findings advise): their
+                # findings are done with
+                self.store.close_removed_accounts(spider.scan_id, [a.id for a in spider.accounts])
         else:
             summary = crawl_summary(spider, self.crawler.stats.get_stats(), reason)
         try:

@@ -19,9 +19,9 @@ def scan_with_progress(config: Any, store: Any, sites: list[Any], as_of: date, t
     console = Console(stderr=True)
     results = []
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("页"), TimeElapsedColumn(), console=console, transient=False) as progress:
+                  TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), console=console, transient=False) as progress:
         for site in sites:
-            task = progress.add_task(f"{site.name}（{site.id}）", total=site.max_pages)
+            task = progress.add_task(f"{site.name}（{site.id}）", total=site.max_pages, unit="页")
 
             def on_progress(pages: int, task: Any = task) -> None:
                 progress.update(task, completed=pages)
@@ -30,7 +30,7 @@ def scan_with_progress(config: Any, store: Any, sites: list[Any], as_of: date, t
             progress.update(task, total=max(result.pages, 1), completed=result.pages)
             results.append(result)
         if accounts and config.accounts:
-            task = progress.add_task(f"政务新媒体账号（{len(config.accounts)} 个）", total=None)
+            task = progress.add_task(f"政务新媒体账号（{len(config.accounts)} 个，读取订阅源）", total=None, unit="")
             result = scan_accounts(config, store, as_of, timeout=timeout)
             progress.update(task, total=1, completed=1)
             results.append(result)

@@ -91,7 +91,8 @@ def account_rows(config: Config, store: Store, findings: list[Finding]) -> list[
         rows.append({"id": account.id, "platform": PLATFORMS.get(account.platform, account.platform),
                      "name": account.name, "department": account.department, "newest": newest,
                      "days_silent": check.days_silent if check else None,
-                     "recent_posts": check.recent_posts if check else None, "status": status,
+                     "recent_posts": check.recent_posts if check and check.ok and check.status != "undated" else None,
+                     "status": status,
                      "error": check.error if check else None})
     for f in findings:
         if f.category == "unregistered_account":

@@ -72,7 +72,10 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
 
 def accounts_summary(spider: Any, reason: str) -> dict[str, Any]:
     """What the accounts crawl reports about itself at the end."""
-    return {"kind": "accounts", "finish_reason": reason, "accounts": len(getattr(spider, "accounts", []))}
+    return {"kind": "accounts", "finish_reason": reason, "accounts": len(getattr(spider, "accounts", [])),
+            "store_errors": getattr(spider, "store_errors", 0),
+            "feeds": sum(1 for a in getattr(spider, "accounts", []) if a.feed),
+            "feeds_read": getattr(spider, "feeds_read", 0)}
 
 
 def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
@@ -85,6 +88,10 @@ def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
     if summary.get("kind") == "accounts":  # no home page: the run either finished or not
         if returncode not in (0, None) or summary.get("finish_reason") != "finished":
             return "partial", f"账号检查未正常结束（{summary.get('finish_reason')}）"
+        if (summary.get("feeds") or 0) > 1 and summary.get("feeds_read") == 0:
+            return "partial", "所有账号的订阅源均无法获取（可能是本机网络或订阅服务故障），本次结果不作为账号无法访问的依据"
+        if summary.get("store_errors"):
+            return "partial", f"{summary['store_errors']} 个账号的结果未能保存，详见抓取日志"
         return "complete", None
     if summary.get("home_error") or (summary.get("home_status") or 0) >= 400:
         error = summary.get("home_error") or f"HTTP {summary.get('home_status')}"

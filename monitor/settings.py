@@ -16,6 +16,8 @@ ROBOTSTXT_OBEY = False
 
 # Security defaults: nothing listens on a port unless the user asks.
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote-control HTTP server (runs code for a token holder): never on.
+REMOTE_CONTROL_ENABLED = False
 
 # Politeness for small county servers.
 CONCURRENT_REQUESTS = 16

@@ -396,15 +396,32 @@ class Store:
             s.add(AccountCheck(scan_id=scan_id, account=account, ok=ok, status=status, error=error, newest=newest,
                                days_silent=days_silent, recent_posts=recent_posts, posts=posts))
             s.flush()
-            if ok:
+            if ok or status != "unreachable":
                 return 0
-            failures = 0
-            for (was_ok,) in s.execute(select(AccountCheck.ok).where(AccountCheck.account == account)
-                                       .order_by(AccountCheck.scan_id.desc())):
-                if was_ok:
+            # this failure, and the failures right before it in complete scans (an
+            # interrupted run, or one where the office's own network was down, is no evidence)
+            failures = 1
+            earlier = s.execute(
+                select(AccountCheck.status).join(Scan, Scan.id == AccountCheck.scan_id)
+                .where(AccountCheck.account == account, AccountCheck.scan_id != scan_id,
+                       Scan.status == "complete", AccountCheck.status != "no_feed")
+                .order_by(AccountCheck.scan_id.desc()))
+            for (was,) in earlier:
+                if was != "unreachable":
                     break
                 failures += 1
             return failures
+
+    def close_removed_accounts(self, scan_id: int, registered: list[str]) -> int:
+        """Mark fixed the open findings of accounts no longer in the registry."""
+        with self.session() as s:
+            scan = s.get(Scan, scan_id)
+            result = s.execute(
+                update(FindingRow)
+                .where(FindingRow.account.is_not(None), FindingRow.account.not_in(registered),
+                       FindingRow.status.in_(OPEN_STATUSES))
+                .values(status="fixed", fixed_on=scan.scan_date if scan else None))
+            return result.rowcount or 0
 
     def latest_account_checks(self) -> dict[str, AccountCheck]:
         """The newest check of each account (from the newest scan that checked it)."""

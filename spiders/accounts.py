@@ -20,6 +20,7 @@ import scrapy
 from scrapy.exceptions import UsageError
 from scrapy.http import Request, Response
 
+from monitor.checks.privacy import redact
 from monitor.config import ConfigError, load_config
 from monitor.feeds import MAX_FEED_BYTES, FeedError, parse_feed
 from monitor.items import AccountItem
@@ -65,8 +66,12 @@ class AccountsSpider(scrapy.Spider):
         self.scan_id = int(scan_id) if scan_id else None
         self.timeout, self.retries = cfg.links.timeout, cfg.links.retries  # as for link checks
         self.site = None  # the check pipeline's per-site options do not apply
-        # relative times in a feed (5分钟前) count back from the end of the scan date
-        self.now = datetime.combine(self.as_of, time(23, 59), self.tz)
+        # relative times in a feed (5分钟前) count back from now, or from the end of an earlier
+        # scan date given with as_of
+        now = datetime.now(self.tz)
+        self.now = now if now.date() == self.as_of else datetime.combine(self.as_of, time(23, 59), self.tz)
+        self.feeds_read = 0
+        self.full_run = account is None  # every registered account: may close removed ones
 
     async def start(self) -> AsyncIterator[Any]:
         for account in self.accounts:
@@ -88,8 +93,9 @@ class AccountsSpider(scrapy.Spider):
             return
         try:
             item.feed = parse_feed(response.body, self.tz, self.now)
+            self.feeds_read += 1
         except FeedError as exc:
-            item.error = str(exc)
+            item.error = redact(str(exc))  # a platform's message may quote a phone number
         yield item
 
     def feed_failed(self, failure: Any) -> Any:

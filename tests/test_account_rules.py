@@ -139,10 +139,10 @@ def test_a_fresh_pinned_post_does_not_hide_a_dormant_account():
 
 def test_undated_posts_do_not_count_and_do_not_make_it_pinned_only():
     undated = Post(id="u1", title="无日期", text="正文")
-    state = assess(account(), feed(undated, post(3, pinned=True)))
-    assert state.status == "zombie"  # nothing dated: no proof of an update
-    assert not state.pinned_only  # it has a post that is not pinned
-    assert state.posts == 0
+    state, findings = judge(account(), feed(undated, post(3, pinned=True)))
+    # posts whose dates cannot be read: silence cannot be told from an unknown date format
+    assert state.status == "undated" and "人工检查" in state.error and STATUS_LABELS["undated"] == "无法判断"
+    assert findings == [] and not state.pinned_only
 
 
 def test_the_platform_label_names_the_platform_in_chinese():
@@ -188,11 +188,14 @@ def test_office_wide_thresholds_apply_when_the_account_has_none():
 
 # ------------------------------------------------------------------------------ dates
 
-def test_posts_dated_after_the_scan_date_are_ignored():
-    state, findings = judge(account(), feed(post(-1), post(-30, n=1), post(20)))
+def test_posts_dated_far_after_the_scan_date_are_ignored_tomorrow_counts_as_today():
+    state, findings = judge(account(), feed(post(-30, n=1), post(20)))
     assert state.status == "dormant" and state.days_silent == 20
     assert state.recent_posts == 0
     assert state.newest == datetime.combine(TODAY - timedelta(days=20), time(10), SH)
+    # a feed writing Beijing time with a Z is hours "ahead": that post is today's
+    state = assess(account(), feed(post(-1), post(20)))
+    assert state.status == "active" and state.days_silent == 0
 
 
 def test_only_future_posts_means_no_update_at_all():
@@ -203,7 +206,7 @@ def test_only_future_posts_means_no_update_at_all():
 def test_recent_posts_counts_the_last_fourteen_days_including_today():
     # day 0 (today) … day 13 are the last 14 days; day 14 is the fifteenth
     state = assess(account(), feed(post(0), post(0, n=1), post(6), post(13), post(14), post(20), post(-1)))
-    assert state.recent_posts == 4
+    assert state.recent_posts == 5  # tomorrow's post counts as today's
     assert state.posts == 7 and state.days_silent == 0
 
 
@@ -250,15 +253,21 @@ def test_fewer_posts_a_week_than_the_local_rule_is_a_major_finding():
 
 
 def test_enough_posts_a_week_is_no_finding():
-    twelve = feed(*(post(d, n=i) for i, d in enumerate([0, 1, 3, 5, 7, 9, 11, 13, 16, 20, 24, 27])))
+    twelve = feed(*(post(d, n=i) for i, d in enumerate([0, 1, 3, 5, 7, 9, 11, 13, 16, 20, 24, 27])), post(40, n=99))
     assert judge(account(min_posts_per_week=3), twelve)[1] == []
     assert judge(account(min_posts_per_week=3.5), twelve)[1] != []
 
 
 def test_pinned_posts_do_not_count_towards_the_weekly_rule():
-    pins = feed(*(post(d, pinned=True, n=d) for d in range(0, 28, 2)), post(1))
+    pins = feed(*(post(d, pinned=True, n=d) for d in range(0, 28, 2)), post(1), post(60, n=99))
     state, findings = judge(account(min_posts_per_week=1), pins)
     assert "平均每周发布 0.2 条" in only(findings, "account-frequency").note
+
+
+def test_the_weekly_rule_waits_for_a_feed_that_reaches_back_four_weeks():
+    # a feed of the last ten daily posts (RSSHub gives 10–20 items) says nothing about a month
+    ten = feed(*(post(d, n=d) for d in range(10)))
+    assert judge(account(min_posts_per_week=3), ten)[1] == []
 
 
 def test_a_gap_longer_than_the_local_rule_is_a_major_finding():
@@ -292,7 +301,7 @@ def test_a_gap_reaching_back_past_the_ninety_day_window_counts_up_to_the_window(
 
 
 def test_both_local_rules_give_two_findings_with_different_fingerprints():
-    state, findings = judge(account(min_posts_per_week=3, max_gap_days=7), feed(post(1), post(20)))
+    state, findings = judge(account(min_posts_per_week=3, max_gap_days=7), feed(post(1), post(20), post(40)))
     assert sorted(f.key for f in findings) == ["account-frequency:gap", "account-frequency:per-week"]
     assert len({f.fingerprint for f in findings}) == 2
 
@@ -322,8 +331,8 @@ def test_dormant_turning_zombie_stays_the_same_finding():
 
 def test_frequency_fingerprints_ignore_the_figures():
     acc = account(min_posts_per_week=5, max_gap_days=3)
-    _, few = judge(acc, feed(post(1), post(9), post(20)))
-    _, fewer = judge(acc, feed(post(2), post(26)), today=TODAY + timedelta(days=1))
+    _, few = judge(acc, feed(post(1), post(9), post(20), post(50)))
+    _, fewer = judge(acc, feed(post(2), post(26), post(50)), today=TODAY + timedelta(days=1))
     for key in ("account-frequency:per-week", "account-frequency:gap"):
         a = next(f for f in few if f.key == key)
         b = next(f for f in fewer if f.key == key)

@@ -124,7 +124,7 @@ def test_posts_are_checked_like_pages_and_name_their_account(accounts_scan):
 
 def test_broken_slow_and_huge_feeds_are_recorded_with_the_reason(accounts_scan):
     checks = accounts_scan["checks"]
-    assert "无法解析" in checks["bad"].error
+    assert "返回的是网页（HTML）" in checks["bad"].error
     assert "超时" in checks["slow"].error
     assert "大小上限" in checks["big"].error
     assert not [f for f in accounts_scan["findings"] if f.rule == "account-unreachable"]  # one failure only
@@ -182,3 +182,29 @@ def test_the_portal_linking_an_unregistered_account_is_flagged(tmp_path: Path, c
         assert [s.target for s in store.scans()] == ["p"]  # --sites-only
     assert found == {"未备案的政务新媒体：微博「某局微博」", "未备案的政务新媒体：微信公众号「某乡镇公众号」",
                      "未备案的政务新媒体：抖音「示例县某某号」"}
+
+
+def test_a_dormant_account_stays_open_while_its_feed_fails_and_moves_with_a_new_feed_url(tmp_path: Path, crawl_env):
+    old = rss([("冬季供暖保障", "Sun, 01 Nov 2026 09:00:00 +0800", "")])
+    with serve({"/a.xml": old, "/b.xml": old}) as feeds:
+        def scan(day: str, path: str) -> list[Any]:
+            config = tmp_path / "monitor.yaml"
+            config.write_text(yaml.safe_dump({
+                "database": "sqlite:///govmon.db", "departments": [{"id": "office", "name": "县政府办公室"}],
+                "links": {"timeout": 2, "retries": 0},
+                "accounts": [{"id": "wx", "platform": "wechat", "name": "示例县发布", "department": "office",
+                              "feed": f"{feeds.base}{path}"},
+                             {"id": "ok", "platform": "weibo", "name": "示例县其他", "department": "office",
+                              "feed": f"{feeds.base}/b.xml"}]}, allow_unicode=True), encoding="utf-8")
+            proc = govmon("scan", "--config", str(config), "--as-of", day, cwd=tmp_path, env=crawl_env)
+            assert proc.returncode == 0, proc.stderr
+            with open_store(tmp_path) as store:
+                return [f for f in store.findings(statuses=None) if f.rule == "account-dormant" and f.account == "wx"]
+
+        (first,) = scan("2026-11-20", "/a.xml")
+        assert first.status == "new"
+        feeds.routes["/a.xml"] = page("不存在", status=404)
+        (gone,) = scan("2026-11-21", "/a.xml")
+        assert gone.status == "new"  # a 404 feed says nothing about the account: still to fix
+        (moved,) = scan("2026-11-22", "/b.xml")  # the office points the registry at a new feed URL
+        assert moved.status == "open" and moved.url.endswith("/b.xml") and moved.id == first.id

@@ -58,4 +58,5 @@ def test_readme_opens_with_the_demo_and_test_commands_and_ci_runs_the_latter():
 
 def test_scrapy_security_defaults():
     assert settings.TELNETCONSOLE_ENABLED is False
+    assert settings.REMOTE_CONTROL_ENABLED is False
     assert "monitor.logformatter.QuietLogFormatter" == settings.LOG_FORMATTER

@@ -398,9 +398,9 @@ def test_weibo_user_null_or_missing_does_not_break_the_feed():
     assert feed.title == "" and len(feed.posts) == 1
 
 
-def test_weibo_with_no_cards_has_no_posts():
-    feed = parse(weibo())
-    assert feed.format == "weibo" and feed.posts == []
+def test_weibo_with_no_cards_is_a_login_wall_not_a_silent_account():
+    with pytest.raises(FeedError, match="未返回任何微博"):
+        parse(weibo())
 
 
 # ------------------------------------------------------------------------------ times
@@ -569,7 +569,7 @@ HTML_PAGE = """<!DOCTYPE html>
     (b"", "为空"),
     (b" \r\n\t ", "为空"),
     (b"\xef\xbb\xbf\n", "为空"),
-    (HTML_PAGE.encode(), "无法解析"),
+    (HTML_PAGE.encode(), "返回的是网页（HTML）"),
     (b"<<<>>>", "无法解析"),
     (b"<?xml version='1.0'?><error><code>404</code></error>", "无法解析"),
     (b"Route not found", "无法解析"),

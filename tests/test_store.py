@@ -223,3 +223,31 @@ def test_a_broken_link_is_fixed_when_its_page_was_read_and_the_link_is_gone(stor
     store.record_page(scan_id, "http://127.0.0.1/a.html", 200)
     store.finish_scan(scan_id, "complete")
     assert statuses(store) == {"旧链接": "fixed"}
+
+
+def test_consecutive_feed_failures_count_only_complete_scans_and_real_failures(store):
+    def run(day, status, check_status, final="complete"):
+        scan_id = store.start_scan("accounts", day, kind="accounts")
+        n = store.record_account(scan_id, "wx", ok=check_status not in ("unreachable", "no_feed"),
+                                 status=check_status)
+        store.finish_scan(scan_id, final)
+        return n
+
+    assert run(D1, None, "no_feed") == 0
+    assert run(D2, None, "unreachable", final="partial") == 1  # a partial run: no evidence later
+    assert run(D3, None, "unreachable") == 1
+    assert run(D3 + timedelta(days=1), None, "unreachable") == 2
+    assert run(D3 + timedelta(days=2), None, "active") == 0
+    assert run(D3 + timedelta(days=3), None, "unreachable") == 1
+
+
+def test_findings_of_accounts_taken_out_of_the_registry_are_closed(store):
+    dormant = Finding(rule="account-dormant", category="dormant_account", severity="veto", text="停更",
+                      url="http://f/wx.xml", place="account:wx", key="account-dormant", account="wx")
+    scan_id = store.start_scan("accounts", D1, kind="accounts")
+    store.record_findings(scan_id, [dormant])
+    store.finish_scan(scan_id, "complete")
+    scan_id = store.start_scan("accounts", D2, kind="accounts")
+    assert store.close_removed_accounts(scan_id, ["wb"]) == 1
+    store.finish_scan(scan_id, "complete")
+    assert statuses(store) == {"停更": "fixed"}

@@ -19,7 +19,7 @@ from ..finding import Finding
 PLATFORMS = {"wechat": "微信公众号", "weibo": "微博", "douyin": "抖音", "toutiao": "今日头条", "kuaishou": "快手",
              "bilibili": "哔哩哔哩", "other": "其他"}
 STATUS_LABELS = {"active": "正常", "dormant": "睡眠", "zombie": "僵尸", "unreachable": "无法访问",
-                 "unregistered": "未备案"}
+                 "unregistered": "未备案", "undated": "无法判断"}
 #: posts counted for the "recent posts" figure
 RECENT_DAYS = 14
 #: how far back the optional frequency rules look
@@ -62,22 +62,30 @@ def assess_account(account: Account, feed: Feed | None, error: str | None, today
         state.status = "unreachable"
         return state
     dormant_days, zombie_days = limits(account, thresholds)
+    if any(not p.pinned for p in feed.posts) and not any(p.published for p in feed.posts if not p.pinned):
+        # posts, but no date we can read: silence cannot be told from an unknown date format
+        state.status = "undated"
+        state.error = "订阅源中信息的发布时间无法识别，无法判断是否更新，请人工检查"
+        return state
     regular = [p for p in feed.posts if p.published and not p.pinned]
     state.posts = len(regular)
     state.pinned_only = bool(feed.posts) and all(p.pinned for p in feed.posts)
-    days = sorted((p.published.astimezone(tz).date() for p in regular), reverse=True)
-    days = [d for d in days if d <= today]  # a post "from the future" (after the scan date) is not news
+    # a post dated up to a day after the scan date is today's (a feed writing Beijing time with
+    # a Z is 8 hours "ahead"); one further ahead is not news
+    days = sorted((min(p.published.astimezone(tz).date(), today) for p in regular
+                   if p.published.astimezone(tz).date() <= today + timedelta(days=1)), reverse=True)
     state.recent_posts = sum(1 for d in days if (today - d).days < RECENT_DAYS)
     if days:
         # in the office's time zone, so the date people read is the date it was counted on
-        newest = max(p.published for p in regular if p.published.astimezone(tz).date() == days[0])
+        newest = max(p.published for p in regular if min(p.published.astimezone(tz).date(), today) == days[0])
         state.newest = newest.astimezone(tz)
         state.days_silent = (today - days[0]).days
     if not days or state.days_silent >= zombie_days:
         state.status = "zombie"
     elif state.days_silent > dormant_days:
         state.status = "dormant"
-    if account.min_posts_per_week:
+    if account.min_posts_per_week and days and (today - days[-1]).days >= FREQUENCY_WINDOW_DAYS:
+        # judged only when the feed reaches back over the whole window (feeds hold 10–20 items)
         window = sum(1 for d in days if (today - d).days < FREQUENCY_WINDOW_DAYS)
         per_week = window * 7 / FREQUENCY_WINDOW_DAYS
         if per_week < account.min_posts_per_week:
@@ -100,7 +108,7 @@ def account_findings(state: AccountState, account: Account, thresholds: Threshol
     `place_url` is where the account is read (its feed URL), the findings' URL."""
     dormant_days, zombie_days = limits(account, thresholds)
     label = f"{PLATFORMS.get(account.platform, account.platform)}「{account.name}」"
-    common = dict(url=place_url, department=account.department, page_title=label,
+    common = dict(url=place_url, place=f"account:{account.id}", department=account.department, page_title=label,
                   extra={"account": account.id, "account_name": account.name, "platform": account.platform,
                          "days_silent": state.days_silent, "status": state.status})
     findings = []
@@ -114,7 +122,8 @@ def account_findings(state: AccountState, account: Account, thresholds: Threshol
         note = f"{silent}；{dormant_days} 天内无更新属单项否决（置顶内容不计为更新）"
         suggestion = "及时发布信息"
         if state.status == "zombie":
-            note += f"；已达 {zombie_days} 天，属“僵尸”账号，应考虑关停或注销"
+            since = f"已达 {zombie_days} 天，" if state.days_silent is not None else ""
+            note += f"；{since}属“僵尸”账号，应考虑关停或注销"
             suggestion = "长期不更新的账号应考虑关停或注销（关停/注销后从备案中移除）"
         findings.append(Finding(rule="account-dormant", category="dormant_account", severity="veto", text=text,
                                 suggestion=suggestion, note=note, key="account-dormant", **common))
@@ -135,7 +144,8 @@ def unreachable_finding(account: Account, place_url: str, failures: int, error: 
         rule="account-unreachable", category="dormant_account", severity="major",
         text=f"{label}疑似关停或迁移", suggestion="核实账号是否已关停、迁移或更名，并更新备案信息",
         note=f"连续 {failures} 次扫描无法获取该账号的内容：{error or '原因未知'}",
-        url=place_url, department=account.department, page_title=label, key="account-unreachable",
+        url=place_url, place=f"account:{account.id}", department=account.department, page_title=label,
+        key="account-unreachable",
         extra={"account": account.id, "account_name": account.name, "platform": account.platform,
                "failures": failures},
     )

@@ -22,7 +22,7 @@ from ..items import LinkItem
 
 _WEIBO_HOSTS = ("weibo.com", "weibo.cn")
 _PATTERNS = [
-    ("weibo", _WEIBO_HOSTS, re.compile(r"^/(?:u/|profile/|p/100505)?(\d{5,})(?:/|$)")),
+    ("weibo", _WEIBO_HOSTS, re.compile(r"^/(?:u/|profile/|p/100505)?(\d{5,})/?$")),  # not /<uid>/<post>
     ("weibo", ("rsshub",), re.compile(r"/weibo/user/(\d{5,})")),
     ("douyin", ("douyin.com",), re.compile(r"^/user/([\w-]{6,})")),
     ("douyin", ("rsshub",), re.compile(r"/douyin/user/([\w-]{6,})")),
@@ -30,7 +30,10 @@ _PATTERNS = [
     ("toutiao", ("rsshub",), re.compile(r"/toutiao/user/token/([\w-]{6,})")),
 ]
 _NAMED = re.compile(
-    r"官方(?P<platform>微信|微博|抖音|头条)(?:公众号|号|账号)?\s*[:：]\s*[「“\"]?(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,20})")
+    r"官方(?P<platform>微信|微博|抖音|头条)(?:公众号|号|账号)?[ \t\u3000]*[:：][ \t\u3000]*[「“\"]?"
+    r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,20})")
+#: words after 官方微信： that are instructions, not names
+_NOT_NAMES = ("扫码", "扫一扫", "关注", "二维码", "长按", "识别")
 _NAMED_PLATFORMS = {"微信": "wechat", "微博": "weibo", "抖音": "douyin", "头条": "toutiao"}
 
 
@@ -42,10 +45,11 @@ def account_key(url: str) -> tuple[str, str] | None:
         return None
     host, path = (parts.hostname or "").lower(), unquote(parts.path)
     query = parse_qs(parts.query)
-    if host.endswith("mp.weixin.qq.com") and query.get("__biz"):
+    if host == "mp.weixin.qq.com" and query.get("__biz") and not query.get("mid") and not query.get("sn"):
+        # the account's home (profile_ext, homepage), not one of its articles (s?__biz=…&mid=…)
         biz = query["__biz"][0].strip()
         return ("wechat", f"wechat:{biz}") if biz else None
-    if host.endswith(_WEIBO_HOSTS):
+    if _on(host, _WEIBO_HOSTS):
         for value in query.get("containerid", []) + query.get("uid", []):
             m = re.fullmatch(r"(?:107603|100505)?(\d{5,})", value)
             if m:
@@ -53,13 +57,18 @@ def account_key(url: str) -> tuple[str, str] | None:
     for platform, hosts, pattern in _PATTERNS:
         if hosts == ("rsshub",):
             m = pattern.search(path)  # RSSHub runs on any host
-        elif host.endswith(hosts):
+        elif _on(host, hosts):
             m = pattern.match(path)
         else:
             continue
         if m:
             return platform, f"{platform}:{m.group(1)}"
     return None
+
+
+def _on(host: str, domains: tuple[str, ...]) -> bool:
+    """host is one of `domains` or under one (m.weibo.cn), not merely ending like one."""
+    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 def registered(accounts: Iterable[Account]) -> tuple[set[str], set[str]]:
@@ -96,6 +105,8 @@ def check_unregistered(links: Iterable[tuple[str, LinkItem]], named: Iterable[tu
     for parent, text in named:
         for m in _NAMED.finditer(unicodedata.normalize("NFKC", text)):
             name, platform = m.group("name"), _NAMED_PLATFORMS[m.group("platform")]
+            if any(word in name for word in _NOT_NAMES):
+                continue
             key = f"{platform}-name:{_fold(name)}"
             if _fold(name) in names or key in findings:
                 continue
