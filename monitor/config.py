@@ -218,7 +218,13 @@ class Account(_Model):
 
 
 class Schedule(_Model):
-    scan: str = "0 2 * * *"
+    """`govmon schedule`: the nightly job (scan → reports → email) and the availability probe."""
+
+    scan: str = "0 2 * * *"  # crontab, in `timezone`
+    probe_minutes: int = Field(60, ge=0)  # `govmon probe` every N minutes; 0 = no probe job
+    misfire_grace_hours: float = Field(6, gt=0)  # a run missed (process down) still happens this late
+    crawl_timeout_hours: float = Field(6, gt=0)  # one site's crawl subprocess is stopped after this
+    email: bool = True  # send the lists after the nightly scan (when smtp is configured)
 
     @field_validator("scan")
     @classmethod
@@ -237,15 +243,52 @@ class Smtp(_Model):
     port: int = Field(587, ge=1, le=65535)
     starttls: bool = True
     ssl: bool = False
-    username: str | None = None
-    password_env: str = "GOVMON_SMTP_PASSWORD"
+    username: str | None = None  # no username: no login
+    password_env: str = "GOVMON_SMTP_PASSWORD"  # the password is read from this environment variable
     sender: str
+    summary_to: list[str] = Field(default_factory=list)  # the office's daily summary
+    timeout: float = Field(30, gt=0)  # seconds for each SMTP exchange
+    ca_file: str | None = None  # CA bundle for the server's certificate (an internal CA); relative to the config
+    retry_minutes: float = Field(10, gt=0)  # back-off after a failure: 10, 20, 40 … minutes
+    max_attempts: int = Field(8, ge=1)  # then the message is given up (abandoned) and reported
+
+    @field_validator("summary_to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not re.search(r"[^@\s<]+@[^@\s>]+\.[^@\s>]+", value):
+            raise ValueError(f"应为电子邮件地址（可带名称，如 政务公开办 <govmon@example.gov.cn>），实际为 {value!r}")
+        return value
+
+    @field_validator("summary_to")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", address):
+                raise ValueError(f"应为电子邮件地址，实际为 {address!r}")
+        return value
 
     @model_validator(mode="after")
     def _tls(self) -> "Smtp":
         if self.ssl and self.starttls:
             raise ValueError("ssl 与 starttls 只能启用其一")
         return self
+
+
+class Deadlines(_Model):
+    """Days a department has to fix a finding, by severity, from when it was (re)opened."""
+
+    veto: int = Field(3, ge=1)
+    major: int = Field(10, ge=1)
+    minor: int = Field(30, ge=1)
+    info: int = Field(30, ge=1)
+
+    def days_for(self, severity: str) -> int:
+        return int(getattr(self, severity, self.info))
 
 
 class Config(_Model):
@@ -260,6 +303,7 @@ class Config(_Model):
     accounts: list[Account] = Field(default_factory=list)
     schedule: Schedule = Field(default_factory=Schedule)
     smtp: Smtp | None = None
+    deadlines: Deadlines = Field(default_factory=Deadlines)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     column_kinds: dict[ColumnKind, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in
                                                                                DEFAULT_COLUMN_KINDS.items()})

@@ -80,6 +80,12 @@ class Finding:
     status: str | None = None
     first_seen: date | None = None
     last_seen: date | None = None
+    opened_on: date | None = None  # first seen, or seen again after a fix: the deadline runs from here
+    fixed_on: date | None = None
+    fixed_scan_id: int | None = None
+    ignored_on: date | None = None
+    ignored_reason: str | None = None
+    ignored_by: str | None = None
     id: int | None = None
     # identity: what the fingerprint is made of, beyond rule and place (already masked)
     key: str | None = None

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine,
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, create_engine,
     event, or_, select, update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -106,6 +106,9 @@ class FindingRow(Base):
     first_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
     last_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
     fixed_on: Mapped[date | None] = mapped_column(Date)
+    fixed_scan_id: Mapped[int | None] = mapped_column(Integer)  # the complete scan that found it gone
+    opened_on: Mapped[date | None] = mapped_column(Date)  # first seen, or seen again after a fix
+    ignored_on: Mapped[date | None] = mapped_column(Date)
     ignored_reason: Mapped[str | None] = mapped_column(Text)
     ignored_by: Mapped[str | None] = mapped_column(String(100))
     extra: Mapped[dict | None] = mapped_column(JSON)  # structured details (status code, days, kind …)
@@ -119,6 +122,8 @@ class FindingRow(Base):
             url=self.url, parent_url=self.parent_url, site=self.site, column=self.column,
             department=self.department, page_title=self.page_title, published=self.published,
             status=self.status, first_seen=self.first_seen, last_seen=self.last_seen, id=self.id,
+            opened_on=self.opened_on or self.first_seen, fixed_on=self.fixed_on, fixed_scan_id=self.fixed_scan_id,
+            ignored_on=self.ignored_on, ignored_reason=self.ignored_reason, ignored_by=self.ignored_by,
             stored_fingerprint=self.fingerprint, extra=dict(self.extra or {}), account=self.account,
         )
 
@@ -154,6 +159,43 @@ class AccountCheck(Base):
     days_silent: Mapped[int | None] = mapped_column(Integer)
     recent_posts: Mapped[int] = mapped_column(Integer, default=0)
     posts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxMessage(Base):
+    """One email, recorded before it is sent and marked sent or failed with the SMTP reply.
+
+    `key` (kind, department, scan date) is unique: a department is never sent the same
+    scan's list twice. `message` is the whole RFC 5322 message, so a retry sends the same bytes."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("key", name="uq_outbox_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # department | summary
+    department: Mapped[str | None] = mapped_column(String(64))
+    scan_date: Mapped[date] = mapped_column(Date)
+    recipients: Mapped[list] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued | sent | failed | abandoned
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RunLock(Base):
+    """A named lock held by one process (across processes and machines sharing the store)."""
+
+    __tablename__ = "run_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid
+    acquired_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    expires_at: Mapped[datetime] = mapped_column(DateTime)  # UTC; a lock past this is stale
 
 
 class Sighting(Base):
@@ -260,7 +302,7 @@ class Store:
                            FindingRow.id.not_in(seen),
                            or_(FindingRow.url.in_(read),
                                (FindingRow.parent_url.in_(read) & FindingRow.url.not_in(failed))))
-                    .values(status="fixed", fixed_on=scan.scan_date)
+                    .values(status="fixed", fixed_on=scan.scan_date, fixed_scan_id=scan.id)
                 )
             return scan
 
@@ -322,11 +364,13 @@ class Store:
             fp = f.fingerprint
             row = s.scalar(select(FindingRow).where(FindingRow.fingerprint == fp))
             if row is None:
-                row = FindingRow(fingerprint=fp, status="new", first_seen=scan.scan_date, first_scan_id=scan.id)
+                row = FindingRow(fingerprint=fp, status="new", first_seen=scan.scan_date, opened_on=scan.scan_date,
+                                 first_scan_id=scan.id)
                 s.add(row)
             elif row.last_scan_id != scan.id:
                 if row.status == "fixed":
-                    row.status, row.fixed_on = "reopened", None
+                    row.status, row.fixed_on, row.fixed_scan_id = "reopened", None, None
+                    row.opened_on = scan.scan_date
                 elif row.status == "new":
                     row.status = "open"
             for name in ("rule", "category", "severity", "text", "suggestion", "context", "context_start",
@@ -364,12 +408,13 @@ class Store:
                 q = q.where(FindingRow.category == category)
             return [row.to_finding() for row in s.scalars(q.order_by(FindingRow.id))]
 
-    def ignore(self, finding_id: int, reason: str, by: str | None = None) -> Finding:
+    def ignore(self, finding_id: int, reason: str, by: str | None = None, on: date | None = None) -> Finding:
         with self.session() as s:
             row = s.get(FindingRow, finding_id)
             if row is None:
                 raise KeyError(finding_id)
             row.status, row.ignored_reason, row.ignored_by = "ignored", reason, by
+            row.ignored_on = on or date.today()
             return row.to_finding()
 
     # ------------------------------------------------------------------ availability
@@ -420,7 +465,7 @@ class Store:
                 update(FindingRow)
                 .where(FindingRow.account.is_not(None), FindingRow.account.not_in(registered),
                        FindingRow.status.in_(OPEN_STATUSES))
-                .values(status="fixed", fixed_on=scan.scan_date if scan else None))
+                .values(status="fixed", fixed_on=scan.scan_date if scan else None, fixed_scan_id=scan_id))
             return result.rowcount or 0
 
     def latest_account_checks(self) -> dict[str, AccountCheck]:
