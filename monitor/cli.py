@@ -230,8 +230,12 @@ def report(config_path: Path) -> None:
     finally:
         store.close()
     click.echo(f"汇总：{result.index}")
-    for dept, path in result.departments.items():
-        click.echo(f"整改清单（{dept}）：{path}")
+    for dl in result.lists:
+        files = result.departments[dl.id]
+        c = dl.section_counts
+        click.echo(f"{dl.name}：待整改 {len(dl.todo)} 个（逾期 {c['overdue']}，新发现 {c['new']}），"
+                   f"本次已整改 {c['fixed']} 个 — {files.html}（另有 .xlsx、.json）")
+    click.echo(f"全部问题（JSON）：{result.export}")
 
 
 @main.command()
@@ -251,7 +255,7 @@ def ignore(config_path: Path, finding_id: int, reason: str, by: str | None) -> N
     config = load_config(config_path)
     store = Store(config.database_url)
     try:
-        finding = store.ignore(finding_id, reason, by)
+        finding = store.ignore(finding_id, reason, by, on=_today(config))
     except KeyError:
         click.echo(f"错误：没有编号为 {finding_id} 的问题", err=True)
         sys.exit(2)

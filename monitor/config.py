@@ -177,6 +177,7 @@ class Site(_Model):
     name: str
     url: str
     department: str
+    code: str | None = None  # 网站标识码, shown in the lists
     max_pages: int = Field(5000, ge=1)
     max_depth: int = Field(8, ge=0)
     paths: dict[str, str] = Field(default_factory=dict)

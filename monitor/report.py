@@ -1,34 +1,32 @@
-"""Rectification lists (整改清单): a summary page and one HTML list per department.
+"""Rectification lists (整改清单): a summary page and, per department, the list as HTML, XLSX
+and JSON, all from the same rows (monitor/worklist.py).
 
-Self-contained HTML (inline CSS, no external assets, prints on A4), rendered by one
-Jinja2 environment with autoescape on: page content never executes in a report.
-A folder `templates/` next to monitor.yaml overrides any bundled template by name.
+Self-contained HTML (inline CSS and SVG charts, no scripts, no external assets, prints on
+A4), rendered by one Jinja2 environment with autoescape on: page content never executes in
+a report. A folder `templates/` next to monitor.yaml overrides any bundled template by name.
+Files are written to a temporary name and renamed, so a crash never leaves half a list.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from .charts import bar_chart, trend_chart
 from .config import Config
-from .finding import CATEGORIES, SEVERITIES, SEVERITY_RANK, STATUSES, Finding
+from .finding import CATEGORIES, SEVERITIES, STATUSES, Finding
 from .store import OPEN_STATUSES, Store
+from .worklist import SECTIONS, UNASSIGNED, DepartmentList, department_lists, safe_url, sort_key
+from .xlsx import write_department_xlsx
 
-UNASSIGNED = "unassigned"
-
-
-def safe_url(url: str | None) -> str:
-    """Only http(s) URLs become links; anything else (javascript:, data:) is not clickable."""
-    if url and urlsplit(url).scheme.lower() in ("http", "https"):
-        return url
-    return "#"
+__all__ = ["build_report", "safe_url", "ReportResult", "DepartmentFiles", "UNASSIGNED", "sort_key"]
 
 
 def highlight(finding: Finding) -> Markup:
@@ -48,25 +46,8 @@ def environment(override_dir: Path | None = None) -> Environment:
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["safe_url"] = safe_url
     env.filters["highlight"] = highlight
-    env.globals.update(CATEGORIES=CATEGORIES, SEVERITIES=SEVERITIES, STATUSES=STATUSES)
+    env.globals.update(CATEGORIES=CATEGORIES, SEVERITIES=SEVERITIES, STATUSES=STATUSES, SECTIONS=SECTIONS)
     return env
-
-
-def sort_key(f: Finding) -> tuple[Any, ...]:
-    return (SEVERITY_RANK.get(f.severity, 9), list(CATEGORIES).index(f.category), f.url or "", f.start or 0)
-
-
-@dataclass
-class DepartmentList:
-    id: str
-    name: str
-    findings: list[Finding]
-    filename: str
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def counts(self) -> Counter:
-        return Counter(f.severity for f in self.findings)
 
 
 def account_rows(config: Config, store: Store, findings: list[Finding]) -> list[dict[str, Any]]:
@@ -112,33 +93,63 @@ def account_counts(rows: list[dict[str, Any]]) -> dict[str, Counter]:
 
 
 @dataclass
+class DepartmentFiles:
+    html: Path
+    xlsx: Path
+    json: Path
+
+
+@dataclass
 class ReportResult:
     directory: Path
     index: Path
-    departments: dict[str, Path] = field(default_factory=dict)
-    findings: int = 0
+    scan_date: date
+    departments: dict[str, DepartmentFiles] = field(default_factory=dict)
+    lists: list[DepartmentList] = field(default_factory=list)
+    findings: int = 0  # still to fix
+    export: Path | None = None  # findings.json: every department's rows
+    incomplete: list[tuple[str, Any]] = field(default_factory=list)  # (target name, scan) not complete
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def row_json(row: Any, dl: DepartmentList) -> dict[str, Any]:
+    out = row.finding.to_dict()
+    out.update(section=row.section, section_label=SECTIONS[row.section], department_name=dl.name,
+               deadline=row.deadline.isoformat() if row.deadline else None, days_open=row.days_open,
+               days_left=row.days_left, overdue=row.overdue)
+    return out
+
+
+def department_json(dl: DepartmentList, scan_date: date, generated: date) -> dict[str, Any]:
+    return {"department": {"id": dl.id, "name": dl.name}, "scan_date": scan_date.isoformat(),
+            "generated": generated.isoformat(),
+            "counts": {s: dl.section_counts[s] for s in SECTIONS},
+            "rows": [row_json(r, dl) for r in (*dl.todo, *dl.section("fixed"), *dl.section("ignored"))]}
 
 
 def build_report(config: Config, store: Store, out_dir: Path | None = None,
                  generated: date | None = None) -> ReportResult:
-    """Write reports/<scan date>/index.html and <department>.html for the latest scans."""
+    """Write reports/<scan date>/: index.html, and per department <id>.html, <id>.xlsx and
+    <id>.json, plus findings.json (every department), for the latest scans."""
+    generated = generated or date.today()
     site_ids = config.scan_targets
     scans = store.latest_scans(site_ids)
-    scan_date = max((s.scan_date for s in scans), default=generated or date.today())
+    scan_date = max((s.scan_date for s in scans), default=generated)
     directory = (out_dir or config.reports_path) / scan_date.isoformat()
     directory.mkdir(parents=True, exist_ok=True)
 
-    findings = sorted(store.findings(sites=site_ids, statuses=OPEN_STATUSES), key=sort_key)
+    latest_ids = {s.id for s in scans}
+    todo = store.findings(sites=site_ids, statuses=OPEN_STATUSES)
+    fixed = [f for f in store.findings(sites=site_ids, statuses=["fixed"]) if f.fixed_scan_id in latest_ids]
+    ignored = store.findings(sites=site_ids, statuses=["ignored"])
+    lists = department_lists(config, [*todo, *fixed, *ignored], scan_date)
+    findings = sorted(todo, key=sort_key)
     incomplete = [s for s in scans if s.status != "complete"]
-    dept_names = {d.id: d.name for d in config.departments}
-    by_dept: dict[str, list[Finding]] = {d.id: [] for d in config.departments}
-    for f in findings:
-        dept = f.department if f.department in dept_names else UNASSIGNED
-        by_dept.setdefault(dept, []).append(f)
-    lists = [
-        DepartmentList(dept, dept_names.get(dept, "未归属部门"), items, f"{dept}.html")
-        for dept, items in by_dept.items() if items or dept in dept_names
-    ]
 
     from .probe import availability
     from .verdict import site_verdict
@@ -166,19 +177,40 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
     accounts = account_rows(config, store, findings)
     for dl in lists:
         dl.accounts = [a for a in accounts if a["department"] == dl.id]
-    common = {"scan_date": scan_date, "generated": generated or date.today(), "config": config,
-              "incomplete": [(site_names.get(s.target, s.target), s) for s in incomplete]}
-    result = ReportResult(directory=directory, index=directory / "index.html", findings=len(findings))
+    common = {"scan_date": scan_date, "generated": generated, "config": config,
+              "incomplete": [(site_names.get(s.target, s.target), s) for s in incomplete],
+              "deadlines": {sev: config.deadlines.days_for(sev) for sev in SEVERITIES}}
+    result = ReportResult(directory=directory, index=directory / "index.html", scan_date=scan_date,
+                          lists=lists, findings=len(findings), incomplete=common["incomplete"])
+    export = []
     for dl in lists:
-        path = directory / dl.filename
-        path.write_text(env.get_template("department.html").render(dept=dl, **common), encoding="utf-8")
-        result.departments[dl.id] = path
+        files = DepartmentFiles(directory / dl.filename, directory / f"{dl.stem}.xlsx", directory / f"{dl.stem}.json")
+        _write(files.html, env.get_template("department.html").render(dept=dl, **common))
+        write_department_xlsx(dl, config, files.xlsx, scan_date, generated)
+        data = department_json(dl, scan_date, generated)
+        _write(files.json, json.dumps(data, ensure_ascii=False, indent=2))
+        export.extend(data["rows"])
+        result.departments[dl.id] = files
+    result.export = directory / "findings.json"
+    _write(result.export, json.dumps({"scan_date": scan_date.isoformat(), "generated": generated.isoformat(),
+                                      "rows": export}, ensure_ascii=False, indent=2))
+
+    by_category = Counter(f.category for f in findings)
+    overdue_by_category = Counter(r.finding.category for dl in lists for r in dl.section("overdue"))
+    charts = {
+        "trend": trend_chart("各次扫描发现的问题数（不含已忽略）", store.trend(site_ids)),
+        "category": bar_chart("待整改问题（按问题类型）",
+                              [(label, by_category[c], overdue_by_category[c]) for c, label in CATEGORIES.items()
+                               if by_category[c]], "待整改", "其中逾期"),
+        "department": bar_chart("待整改问题（按责任单位）",
+                                [(dl.name, len(dl.todo), dl.section_counts["overdue"]) for dl in lists if dl.todo],
+                                "待整改", "其中逾期"),
+    }
     index = env.get_template("index.html").render(
         sites=sites, lists=lists, findings=findings, accounts=accounts,
-        account_counts=account_counts(accounts),
-        by_category=Counter(f.category for f in findings),
-        by_severity=Counter(f.severity for f in findings),
+        account_counts=account_counts(accounts), charts=charts,
+        by_category=by_category, by_severity=Counter(f.severity for f in findings),
         **common,
     )
-    result.index.write_text(index, encoding="utf-8")
+    _write(result.index, index)
     return result

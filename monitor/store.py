@@ -408,6 +408,25 @@ class Store:
                 q = q.where(FindingRow.category == category)
             return [row.to_finding() for row in s.scalars(q.order_by(FindingRow.id))]
 
+    def trend(self, targets: Iterable[str], limit: int = 12) -> list[tuple[date, int]]:
+        """Problems found per scan date (distinct findings seen by that day's scans of `targets`,
+        false positives left out), for the last `limit` scan dates, oldest first."""
+        from sqlalchemy import func
+
+        targets = list(targets)
+        with self.session() as s:
+            days = list(s.scalars(select(Scan.scan_date).where(Scan.target.in_(targets), Scan.status != "running")
+                                  .group_by(Scan.scan_date).order_by(Scan.scan_date.desc()).limit(limit)))
+            if not days:
+                return []
+            counts = dict(s.execute(
+                select(Scan.scan_date, func.count(func.distinct(Sighting.finding_id)))
+                .join(Sighting, Sighting.scan_id == Scan.id)
+                .join(FindingRow, FindingRow.id == Sighting.finding_id)
+                .where(Scan.target.in_(targets), Scan.scan_date.in_(days), FindingRow.status != "ignored")
+                .group_by(Scan.scan_date)).all())
+            return [(day, counts.get(day, 0)) for day in sorted(days)]
+
     def ignore(self, finding_id: int, reason: str, by: str | None = None, on: date | None = None) -> Finding:
         with self.session() as s:
             row = s.get(FindingRow, finding_id)

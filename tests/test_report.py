@@ -62,9 +62,9 @@ def test_index_and_one_list_per_department(setup, tmp_path):
     assert index.get_element_by_id("total").text == "2"
     assert index.xpath('//table[@id="by-category"]//tr[@data-category="typo"]/td[2]/text()') == ["1"]
     assert index.xpath('//table[@id="by-severity"]//tr[@data-severity="veto"]/td[2]/text()') == ["1"]
-    assert index.xpath('//tr[@data-department="edu"]//a/@href') == ["edu.html"]
+    assert index.xpath('//tr[@data-department="edu"]//a/@href') == ["edu.html", "edu.xlsx"]
     assert index.xpath('//tr[@data-site="portal"]/td[contains(@class,"scan-status")]/text()') == ["完成"]
-    edu = parse(result.departments["edu"])
+    edu = parse(result.departments["edu"].html)
     (row,) = edu.xpath('//tr[@class="finding"]')
     assert row.xpath('td[@class="text"]/text()') == ["人民攻府"]
     assert row.xpath('td[@class="context"]/mark/text()') == ["人民攻府"]
@@ -77,7 +77,7 @@ def test_reports_are_self_contained(setup):
     config, store = setup
     record(store, [finding()])
     result = build_report(config, store, generated=DAY)
-    for path in [result.index, *result.departments.values()]:
+    for path in [result.index, *(d.html for d in result.departments.values())]:
         doc = parse(path)
         assert doc.xpath("//script") == [] and doc.xpath("//link[@rel='stylesheet']") == []
         assert all(not src.startswith("http") for src in doc.xpath("//@src"))
@@ -87,7 +87,7 @@ def test_reports_are_self_contained(setup):
 def test_a_department_with_nothing_to_fix_gets_a_clear_empty_list(setup):
     config, store = setup
     record(store, [finding()])
-    edu = parse(build_report(config, store, generated=DAY).departments["edu"])
+    edu = parse(build_report(config, store, generated=DAY).departments["edu"].html)
     assert edu.xpath('//tr[@class="finding"]') == []
     assert "未发现需要整改的问题" in edu.text_content()
 
@@ -98,7 +98,7 @@ def test_hostile_page_content_is_shown_as_text_never_markup(setup):
                            context_end=2 + len(HOSTILE), suggestion='"><svg onload=alert(1)>',
                            url='javascript:alert(document.cookie)')])
     result = build_report(config, store, generated=DAY)
-    raw = result.departments["office"].read_text(encoding="utf-8")
+    raw = result.departments["office"].html.read_text(encoding="utf-8")
     doc = lxml.html.fromstring(raw)
     assert doc.xpath("//script") == [] and doc.xpath("//img") == [] and doc.xpath("//svg") == []
     assert doc.xpath("//@onerror") == [] and doc.xpath("//@onload") == []
@@ -129,7 +129,7 @@ def test_after_a_failed_scan_the_lists_keep_the_open_findings_and_say_why(setup)
     scan_id = store.start_scan("portal", DAY)
     store.finish_scan(scan_id, "failed", "首页无法访问：连接超时")
     result = build_report(config, store, generated=DAY)
-    index, office = parse(result.index), parse(result.departments["office"])
+    index, office = parse(result.index), parse(result.departments["office"].html)
     assert index.get_element_by_id("total").text == "1"
     assert len(office.xpath('//tr[@class="finding"]')) == 1
     for doc in (index, office):
