@@ -9,7 +9,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-FONT = 'font-family="Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"'
+FONT = 'font-family="Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, WenQuanYi Micro Hei, sans-serif"'
 BAR = "#b5121b"
 BAR_LIGHT = "#f1a7ab"
 AXIS = "#888"
