@@ -230,10 +230,10 @@ class Schedule(_Model):
     @field_validator("scan")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
+        from .crontab import crontab_trigger
 
         try:
-            CronTrigger.from_crontab(value)
+            crontab_trigger(value)
         except ValueError as exc:
             raise ValueError(f"应为 crontab 表达式（分 时 日 月 周），例如 \"0 2 * * *\"：{exc}") from None
         return value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,10 @@ from .store import ACCOUNTS_TARGET, Store
 
 #: seconds a single site's crawl may take before it is stopped (partial scan)
 DEFAULT_CRAWL_TIMEOUT = 6 * 3600
+#: seconds a crawl that was told to stop (SIGTERM) gets to close before it is killed
+STOP_GRACE = 30
+#: the message of a scan whose crawl was stopped because govmon itself was stopped
+STOPPED_MESSAGE = "扫描被中止（govmon 收到停止信号），本次未抓取全部页面"
 
 
 def describe_failure(failure: Any) -> str:
@@ -133,8 +138,10 @@ def crawl_command(config_path: Path, site_id: str | None, scan_id: int, as_of: d
 
 
 def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date, timeout: float,
-               on_progress: Callable[[int], None] | None) -> tuple[Any, str, str | None, Path]:
+               on_progress: Callable[[int], None] | None,
+               stop: threading.Event | None = None) -> tuple[Any, str, str | None, Path]:
     """One crawl subprocess for one scan: start the scan, run, watch, close it rightly.
+    When `stop` is set the crawl is stopped like one that timed out (its scan is partial).
     Returns (scan, status, message, log file)."""
     if config.source is None:
         raise ValueError("config must have been loaded from a file")
@@ -147,7 +154,7 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
     command = crawl_command(config.source.resolve(), None if kind == "accounts" else target, scan_id, as_of,
                             log_file, spider)
     started = time.monotonic()
-    timed_out = False
+    timed_out = stopped = False
     stderr_file = log_file.with_suffix(".stderr")
     # stderr goes to a file, not a pipe: a chatty crawl must never block on a full pipe.
     with open(stderr_file, "wb") as err, \
@@ -160,11 +167,12 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
                 if on_progress:
                     scan = store.get_scan(scan_id)
                     on_progress(scan.pages if scan else 0)
-                if time.monotonic() - started > timeout:
-                    timed_out = True
+                stopped = stop is not None and stop.is_set()
+                if stopped or time.monotonic() - started > timeout:
+                    timed_out = not stopped
                     proc.terminate()
                     try:
-                        proc.wait(timeout=30)
+                        proc.wait(timeout=STOP_GRACE)
                     except subprocess.TimeoutExpired:
                         proc.kill()
                         proc.wait()
@@ -183,7 +191,9 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
             store.record_findings(scan_id, [finding])
     scan = store.get_scan(scan_id)
     status, message = scan_outcome(scan.stats if scan else None, proc.returncode, timed_out)
-    if scan is not None and scan.stats is None and stderr.strip():
+    if stopped:
+        status, message = "partial", STOPPED_MESSAGE
+    elif scan is not None and scan.stats is None and stderr.strip():
         message = f"{message}：{stderr.strip().splitlines()[-1][:300]}"
     scan = store.finish_scan(scan_id, status, message)
     if on_progress:
@@ -193,9 +203,11 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
 
 def scan_site(config: Config, store: Store, site: Site, as_of: date,
               timeout: float = DEFAULT_CRAWL_TIMEOUT,
-              on_progress: Callable[[int], None] | None = None) -> SiteScanResult:
-    """Crawl and check one site in a subprocess; close its scan with the right status."""
-    scan, status, message, log_file = _run_crawl(config, store, site.id, "site", as_of, timeout, on_progress)
+              on_progress: Callable[[int], None] | None = None,
+              stop: threading.Event | None = None) -> SiteScanResult:
+    """Crawl and check one site in a subprocess; close its scan with the right status.
+    Setting `stop` (from another thread) stops the crawl: the scan is then partial."""
+    scan, status, message, log_file = _run_crawl(config, store, site.id, "site", as_of, timeout, on_progress, stop)
     findings = len(store.findings(scan_ids=[scan.id]))
     return SiteScanResult(site, scan.id, status, message, scan.pages, findings, log_file)
 
@@ -211,9 +223,10 @@ class AccountsScanResult:
 
 
 def scan_accounts(config: Config, store: Store, as_of: date, timeout: float = DEFAULT_CRAWL_TIMEOUT,
-                  on_progress: Callable[[int], None] | None = None) -> AccountsScanResult:
+                  on_progress: Callable[[int], None] | None = None,
+                  stop: threading.Event | None = None) -> AccountsScanResult:
     """Read every registered account's feed in a subprocess (`scrapy crawl accounts`)."""
     scan, status, message, log_file = _run_crawl(config, store, ACCOUNTS_TARGET, "accounts", as_of, timeout,
-                                                 on_progress)
+                                                 on_progress, stop)
     findings = len(store.findings(scan_ids=[scan.id]))
     return AccountsScanResult(scan.id, status, message, len(config.accounts), findings, log_file)

@@ -7,6 +7,8 @@ import os
 import pytest
 
 from monitor.lexicon import Matcher
+from monitor.store import Store
+from pg import postgres_database
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +36,17 @@ def crawl_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     env["PYTHONIOENCODING"] = "utf-8"
     return env
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The same store on a SQLite file and on a fresh PostgreSQL database on 127.0.0.1."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'govmon.db'}")
+        yield s
+        s.close()
+        return
+    with postgres_database() as url:
+        s = Store(url)
+        yield s
+        s.close()

@@ -11,7 +11,6 @@ from alembic.migration import MigrationContext
 from monitor.finding import Finding
 from monitor.store import Base, Store
 
-from pg import postgres_database
 
 D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
 
@@ -19,20 +18,6 @@ D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
 def typo(url="http://127.0.0.1/a.html", text="再接再励") -> Finding:
     return Finding(rule="typos", category="typo", severity="minor", text=text, suggestion="再接再厉",
                    context=f"希望大家{text}。", start=4, end=8, url=url, site="portal", department="office")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    """The same store on a SQLite file and on a fresh PostgreSQL database on 127.0.0.1."""
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'govmon.db'}")
-        yield s
-        s.close()
-        return
-    with postgres_database() as url:
-        s = Store(url)
-        yield s
-        s.close()
 
 
 def scan(store, day, findings, status="complete", pages=("http://127.0.0.1/a.html",), page_errors=None):
