@@ -238,6 +238,76 @@ def report(config_path: Path) -> None:
     click.echo(f"全部问题（JSON）：{result.export}")
 
 
+@main.command("email")
+@config_option
+@click.option("--dry-run", is_flag=True,
+              help="不连接邮件服务器、不写发件箱，把邮件写成 .eml 文件（报告目录下的 outbox/）供预览")
+@click.option("--resend", "resend", multiple=True, metavar="DEPT",
+              help="重新生成并发送该部门（部门 id，或 summary 表示每日汇总）本次扫描的邮件，即使已发送过（可重复）")
+def email_command(config_path: Path, dry_run: bool, resend: tuple[str, ...]) -> None:
+    """按部门发送整改清单邮件（正文摘要，附 Excel 和网页版清单），并向政务公开办发送每日汇总。
+
+    邮件先写入数据库中的发件箱再发送；同一次扫描的清单不会重复发给同一部门。发送失败的邮件
+    在以后的运行中按间隔重试（smtp.retry_minutes，逐次加倍），失败 smtp.max_attempts 次后放弃。
+    退出码：0 全部发送成功（或无需发送）；1 有邮件发送失败；2 配置错误。
+
+    Example:
+
+        govmon email --config monitor.yaml --dry-run
+    """
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    from .notify import deliver
+    from .report import build_report
+    from .store import Store
+
+    config = load_config(config_path)
+    if config.smtp is None and not dry_run:
+        raise ConfigError(config.source, ["smtp：未配置邮件服务器，无法发送邮件；请在配置文件中填写 smtp"
+                                          "（见 docs/configuration.md），或先用 govmon email --dry-run 预览邮件"])
+    tz = ZoneInfo(config.timezone)
+    store = Store(config.database_url)
+    try:
+        if not store.latest_scans(config.scan_targets):
+            click.echo("尚未扫描，没有可发送的清单：请先运行 govmon scan --config " + str(config_path), err=True)
+            return
+        report = build_report(config, store, generated=_today(config))
+        result = deliver(config, store, report, dry_run=dry_run, resend=resend)
+    finally:
+        store.close()
+
+    def local(moment: Any) -> str:
+        return moment.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    click.echo(f"扫描日期：{result.scan_date}")
+    for note in result.notes:
+        click.echo(f"{note.name}（{note.department}）：{note.reason}")
+    if dry_run:
+        click.echo("预览（未发送，未写入发件箱）：")
+        for path in result.files:
+            click.echo(f"  {path}")
+        return
+    for a in result.attempts:
+        line = f"{a.name} → {'、'.join(a.recipients)}：{a.status_label}"
+        if a.status == "sent":
+            line += f"（{a.reply}）" + (f"；{a.error}" if a.error else "")
+        elif a.status == "failed":
+            line += f"（第 {a.attempts} 次）：{a.error}；将于 {local(a.next_attempt_at)} 后重试"
+        else:
+            line += f"（已尝试 {a.attempts} 次）：{a.error}"
+        click.echo(line)
+    if not result.attempts:
+        click.echo("没有需要发送的邮件。")
+    if result.abandoned:
+        click.echo("以下邮件多次发送失败，已停止重试；请核对收件地址和邮件服务器后，"
+                   "用 govmon email --resend 部门id 重新发送：", err=True)
+        for a in result.abandoned:
+            click.echo(f"  {a.name}（{'、'.join(a.recipients)}）{a.subject}：{a.error}", err=True)
+    if result.failed:
+        sys.exit(1)
+
+
 @main.command()
 @config_option
 @click.argument("finding_id", type=int)
@@ -322,6 +392,43 @@ def demo(out_dir: Path, serve: bool) -> None:
     from .demo import run_demo
 
     sys.exit(run_demo(out_dir, keep_serving=serve))
+
+
+@main.command()
+@config_option
+@click.option("--once", is_flag=True, help="立即运行一次夜间任务（扫描、报告、邮件）后退出，不常驻")
+@click.option("--as-of", "as_of", callback=_date,
+              help="与 --once 一起使用：以此日期作为“今天”（YYYY-MM-DD），用于日期相关规则")
+def schedule(config_path: Path, once: bool, as_of: date | None) -> None:
+    """在前台按计划运行夜间任务（扫描全部站点和账号 → 生成整改清单 → 发送邮件）和可用性探测。
+
+    供 systemd、容器使用（配置 schedule 决定运行时间）；日志写到标准错误和 <log_dir>/schedule.log。
+    按 Ctrl+C 或发送 SIGTERM 即停止。--once 立即运行一次夜间任务后退出（可由 cron 调用）。
+    --once 的退出码：0 没有扫描失败；1 有扫描失败或某一步出错；2 配置错误；
+    3 另一进程正在运行夜间任务（运行锁被占用，会说明由谁、自何时起持有）。
+
+    Example:
+
+        govmon schedule --config monitor.yaml
+
+        govmon schedule --config monitor.yaml --once
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from .schedule import run_forever, run_once
+
+    if as_of is not None and not once:
+        click.echo("错误：--as-of 只能与 --once 一起使用", err=True)
+        sys.exit(2)
+    config = load_config(config_path)
+    if not config.sites and not config.accounts:
+        raise ConfigError(config_path, ["sites：没有配置任何站点（accounts 中也没有账号），夜间任务无事可做"])
+    try:
+        code = run_once(config, as_of) if once else run_forever(config)
+    except OperationalError as exc:
+        click.echo(f"错误：无法连接数据库（配置项 database）：{str(exc.orig or exc).strip()[:300]}", err=True)
+        sys.exit(2)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

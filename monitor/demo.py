@@ -124,6 +124,14 @@ accounts:
     department: jyj
     feed: {feeds}/toutiao-jyj.json
     profile: https://www.toutiao.com/c/user/token/MS4wLjABAAAAshiliJiaoYu01/
+# mail: the demo only writes the messages it would send as .eml files (govmon email --dry-run);
+# `govmon email` without --dry-run would try an SMTP server on 127.0.0.1:2525
+smtp:
+  host: 127.0.0.1
+  port: 2525
+  starttls: false
+  sender: 示例县政务公开办 <govmon@shili.gov.cn.invalid>
+  summary_to: [zwgk@shili.gov.cn.invalid]
 """
 
 
@@ -227,6 +235,7 @@ def prepare_dir(out_dir: Path) -> None:
 
 def run_demo(out_dir: Path, keep_serving: bool = False) -> int:
     from .config import load_config
+    from .notify import deliver
     from .progress import scan_with_progress
     from .report import build_report
     from .scanning import DEFAULT_CRAWL_TIMEOUT, scan_accounts
@@ -259,10 +268,14 @@ def run_demo(out_dir: Path, keep_serving: bool = False) -> int:
             print(f"政务新媒体账号（{result.accounts} 个）：{labels.get(result.status, result.status)}，"
                   f"{result.findings} 个问题{f'（{result.message}）' if result.message else ''}", file=sys.stderr)
             report = build_report(config, store, generated=DEMO_AS_OF)
+            mail = deliver(config, store, report, dry_run=True)
         finally:
             accounts_store.close()
             store.close()
-        print(f"整改清单已生成（{report.findings} 个问题），请用浏览器打开：", file=sys.stderr)
+        print(f"各部门整改清单（HTML、Excel、JSON）：{report.directory}{os.sep}", file=sys.stderr)
+        if mail.files:
+            print(f"将发送的 {len(mail.files)} 封邮件（演示，未发送）：{mail.files[0].parent}{os.sep}*.eml", file=sys.stderr)
+        print(f"整改清单已生成（{report.findings} 个问题），请用浏览器打开汇总页：", file=sys.stderr)
         print(report.index)
         if keep_serving:
             print(f"演示网站仍在 {base}/ 和 {jyj}/ 提供服务（订阅源在 {feeds}/），按 Ctrl+C 退出。",

@@ -6,14 +6,19 @@ parent, site, account)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
 import sys
+import zipfile
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import lxml.html
+import openpyxl
 import pytest
 import yaml
 
@@ -99,7 +104,8 @@ def demo(tmp_path_factory):
     for page in index.parent.glob("*.html"):
         if page.name == "index.html":
             continue
-        for tr in lxml.html.fromstring(page.read_text(encoding="utf-8")).xpath('//tr[@class="finding"]'):
+        for tr in lxml.html.fromstring(page.read_text(encoding="utf-8")).xpath(
+                '//tr[contains(concat(" ", @class, " "), " finding ")][@data-section!="fixed" and @data-section!="ignored"]'):
             rows.append({
                 "department": page.stem,
                 "category": tr.get("data-category"),
@@ -293,6 +299,45 @@ def test_no_full_id_number_anywhere_in_the_output(demo):
                 assert raw.encode() not in data, (path, raw)
     for raw in raw_numbers:
         assert raw not in demo["findings_raw"] and raw not in demo["stdout"] and raw not in demo["stderr"]
+
+
+def test_demo_writes_the_emails_it_would_send(demo):
+    outbox = demo["index"].parent / "outbox"
+    assert f"将发送的 5 封邮件（演示，未发送）：{outbox}" in demo["stderr"]
+    messages = {p.name: BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in outbox.glob("*.eml")}
+    assert sorted(messages) == ["department-jyj-2026-11-20.eml", "department-mz-2026-11-20.eml",
+                                "department-office-2026-11-20.eml", "department-towns-2026-11-20.eml",
+                                "summary-2026-11-20.eml"]  # 县财政局 has nothing to fix: no mail
+    mz = messages["department-mz-2026-11-20.eml"]
+    assert mz["To"] == "mz@shili.gov.cn.invalid" and mz["Subject"].startswith("【整改通知】县民政局：待整改")
+    names = [part.get_filename() for part in mz.iter_attachments()]
+    assert names == ["县民政局整改清单-2026-11-20.xlsx", "县民政局整改清单-2026-11-20.html"]
+    sheet = openpyxl.load_workbook(io.BytesIO(next(mz.iter_attachments()).get_content()))["整改清单"]
+    listed = [row for row in demo["rows"] if row["department"] == "mz"]
+    assert sheet.max_row - 1 == len(listed)
+    assert messages["summary-2026-11-20.eml"]["To"] == "zwgk@shili.gov.cn.invalid"
+
+
+def test_no_full_id_number_in_the_emails_or_inside_the_excel_files(demo):
+    problems, _, _ = planted_tables()
+    raw_numbers = [unquote(r["text"]) for r in problems if r["category"] == "privacy"]
+    texts = []
+    for path in demo["out"].rglob("*.xlsx"):
+        with zipfile.ZipFile(path) as z:
+            texts.extend(z.read(name).decode("utf-8", "replace") for name in z.namelist())
+    for path in demo["out"].rglob("*.eml"):
+        for part in BytesParser(policy=policy.default).parsebytes(path.read_bytes()).walk():
+            if part.is_multipart():
+                continue
+            content = part.get_content()
+            if isinstance(content, bytes):  # the Excel attachment
+                with zipfile.ZipFile(io.BytesIO(content)) as z:
+                    texts.extend(z.read(name).decode("utf-8", "replace") for name in z.namelist())
+            else:
+                texts.append(content)
+    assert texts
+    for raw in raw_numbers:
+        assert not any(raw in text for text in texts), raw
 
 
 # ------------------------------------------------------------------ new-media accounts
