@@ -81,7 +81,8 @@ class SiteAudit:
         self.facts[item.url] = PageFacts(
             url=item.url, is_home=is_home, depth=item.depth, title=item.title, meta=dict(item.meta),
             published=item.published, entries=list(item.list_entries), blank_notice=item.blank_notice,
-            main_chars=len(item.main_text), scripted=item.scripted,
+            main_chars=item.main_chars if item.main_chars is not None else len(item.main_text),
+            scripted=item.scripted,
         )
         if is_home:
             self.home_key = item.url  # where the home page really is (after any redirect)

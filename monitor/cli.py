@@ -122,8 +122,9 @@ def probe(config_path: Path, site_ids: tuple[str, ...], timeout: float | None) -
 @click.option("--timeout", type=float, default=None, help="单个站点抓取的最长秒数（默认 6 小时）")
 @click.option("--sites-only", is_flag=True, help="只扫描网站，不检查政务新媒体账号")
 @click.option("--accounts-only", is_flag=True, help="只检查政务新媒体账号，不扫描网站")
+@click.option("--full", is_flag=True, help="完整扫描：重新读取并检查每个页面（不跳过未变化的页面）")
 def scan(config_path: Path, site_ids: tuple[str, ...], as_of: date | None, no_report: bool,
-         timeout: float | None, sites_only: bool, accounts_only: bool) -> None:
+         timeout: float | None, sites_only: bool, accounts_only: bool, full: bool) -> None:
     """抓取并检查配置中的站点和政务新媒体账号，保存结果并生成整改清单。
 
     每个站点在独立的子进程中抓取；某个站点无法访问时记录为失败，其他站点照常扫描。
@@ -148,7 +149,7 @@ def scan(config_path: Path, site_ids: tuple[str, ...], as_of: date | None, no_re
     store = Store(config.database_url)
     try:
         results = scan_with_progress(config, store, sites, as_of or _today(config), timeout or DEFAULT_CRAWL_TIMEOUT,
-                                     accounts=accounts)
+                                     accounts=accounts, full=full)
         if not no_report:
             from .report import build_report
 

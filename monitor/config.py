@@ -280,6 +280,13 @@ class Smtp(_Model):
         return self
 
 
+class Incremental(_Model):
+    """Nightly rescans skip work on unchanged pages (docs/performance.md, "Incremental scans")."""
+
+    enabled: bool = True
+    revisit_days: int = Field(7, ge=1)  # an unchanged article is fetched again at least this often
+
+
 class Deadlines(_Model):
     """Days a department has to fix a finding, by severity, from when it was (re)opened."""
 
@@ -305,6 +312,7 @@ class Config(_Model):
     schedule: Schedule = Field(default_factory=Schedule)
     smtp: Smtp | None = None
     deadlines: Deadlines = Field(default_factory=Deadlines)
+    incremental: Incremental = Field(default_factory=Incremental)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     column_kinds: dict[ColumnKind, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in
                                                                                DEFAULT_COLUMN_KINDS.items()})

@@ -51,6 +51,10 @@ STATUSES: dict[str, str] = {
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
+#: categories the text checks (terms, personal data) produce: a page's own findings, which
+#: an unchanged page still has (incremental scans carry them over without re-checking)
+TEXT_CATEGORIES = ("severe_error", "sensitive", "outdated", "typo", "privacy")
+
 
 @dataclass
 class Finding:

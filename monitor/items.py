@@ -50,6 +50,14 @@ class PageItem:
     error: str | None = None  # set when the page could not be fetched or parsed
     parent_url: str | None = None  # for an attachment: the page that links to it
     is_attachment: bool = False  # a document (PDF, DOCX, XLSX …) read into main_text
+    main_chars: int | None = None  # length of the main text, when the text itself is not at hand
+    # incremental scans (monitor/incremental.py)
+    cached: bool = False  # unchanged since the last read: rebuilt from the cache, not re-checked
+    revalidated: bool = False  # ... and the server confirmed it tonight (304, or the same body)
+    etag: str | None = None  # validators and digest of a fresh read, for the cache
+    last_modified: str | None = None
+    digest: str | None = None
+    cache_kind: str | None = None  # list | article | attachment
     # filled by the check pipeline
     column: str | None = None  # configured column name, else the ColumnName meta tag
     department: str | None = None  # 责任单位 id

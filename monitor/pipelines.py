@@ -75,6 +75,8 @@ class CheckPipeline:
             "published": item.published,
         }
         item.column, item.department = where["column"], where["department"]
+        if item.cached:  # unchanged since it was checked: the store carries its findings over
+            return item
         findings = []
         for f in check_text(item.main_text, self.matcher, item.published, today, self.whitelist):
             self._place(f, where)
@@ -141,10 +143,15 @@ class StorePipeline:
     the scan itself. Either way the crawl's summary is written to the scan at the end.
     """
 
+    #: unchanged pages are written in batches of this many (one transaction each)
+    UNCHANGED_BATCH = 200
+
     def __init__(self) -> None:
         self.crawler: Any = None
         self.store: Any = None
         self.own_scan = False
+        self._unchanged: list[dict[str, Any]] = []
+        self._revalidated: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "StorePipeline":
@@ -188,12 +195,43 @@ class StorePipeline:
             return item
         if self.store is None or not isinstance(item, PageItem):
             return item
+        spider = self.crawler.spider
+        if item.cached:
+            self._unchanged.append({"url": redact(item.url), "status": item.status, "title": redact(item.title) or None,
+                                    "published": item.published, "column": item.column,
+                                    "department": item.department})
+            if item.revalidated:
+                self._revalidated.append(item.url)
+            if len(self._unchanged) >= self.UNCHANGED_BATCH:
+                self._flush_unchanged()
+            return item
         self.store.record_page(
-            self.crawler.spider.scan_id, redact(item.url), item.status, title=redact(item.title) or None,
+            spider.scan_id, redact(item.url), item.status, title=redact(item.title) or None,
             published=item.published, column=item.column, department=item.department,
             error=item.error, findings=item.findings,
         )
+        if item.cache_kind and getattr(spider, "checks_key", None):
+            # only after its findings are stored: a cache entry vouches for them
+            from .extract.links import canonicalize_url
+            from .incremental import facts_of
+
+            url = canonicalize_url(item.url)
+            if item.cache_kind == "drop":
+                self.store.drop_cache(spider.site.id, url)
+            elif item.digest:
+                self.store.save_cache(spider.site.id, url, item.cache_kind, item.status, item.etag,
+                                      item.last_modified, item.digest, spider.checks_key, spider.as_of,
+                                      facts_of(item))
         return item
+
+    def _flush_unchanged(self) -> None:
+        if not self._unchanged:
+            return
+        spider = self.crawler.spider
+        carried = self.store.record_unchanged_pages(spider.scan_id, self._unchanged, self._revalidated,
+                                                    site=spider.site.id)
+        self.crawler.stats.inc_value("monitor/findings_carried_over", carried)
+        self._unchanged, self._revalidated = [], []
 
     def _record_account(self, item: AccountItem) -> None:
         """The feed and every post in it as pages (so a later complete scan can tell a fixed
@@ -237,6 +275,7 @@ class StorePipeline:
             return
         from .scanning import accounts_summary, crawl_summary, scan_outcome
 
+        self._flush_unchanged()
         if getattr(spider, "name", "") == "accounts":
             summary = accounts_summary(spider, reason)
             if getattr(spider, "full_run", False) and reason == "finished" and not summary.get("store_errors"):

@@ -13,7 +13,7 @@ from .scanning import AccountsScanResult, scan_accounts, scan_site
 
 
 def scan_with_progress(config: Any, store: Any, sites: list[Any], as_of: date, timeout: float,
-                       accounts: bool = False) -> list[Any]:
+                       accounts: bool = False, full: bool = False) -> list[Any]:
     """Scan each site in turn (one crawl subprocess each), showing pages crawled so far, then
     (with `accounts`) the registered new-media accounts."""
     console = Console(stderr=True)
@@ -26,7 +26,7 @@ def scan_with_progress(config: Any, store: Any, sites: list[Any], as_of: date, t
             def on_progress(pages: int, task: Any = task) -> None:
                 progress.update(task, completed=pages)
 
-            result = scan_site(config, store, site, as_of, timeout=timeout, on_progress=on_progress)
+            result = scan_site(config, store, site, as_of, timeout=timeout, on_progress=on_progress, full=full)
             progress.update(task, total=max(result.pages, 1), completed=result.pages)
             results.append(result)
         if accounts and config.accounts:

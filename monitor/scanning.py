@@ -71,6 +71,12 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
         "home_status": getattr(spider, "home_status", None),
         "home_error": getattr(spider, "home_error", None),
         "link_checks": stats.get("monitor/link_checks", 0),
+        # incremental scans: pages not read again (off their rota day) and pages the server
+        # confirmed unchanged; their findings were carried over, not re-checked
+        "incremental": bool(getattr(spider, "incremental", False)),
+        "unchanged_skipped": stats.get("monitor/unchanged_skipped", 0),
+        "unchanged_revalidated": stats.get("monitor/unchanged_revalidated", 0),
+        "findings_carried_over": stats.get("monitor/findings_carried_over", 0),
         "audit": getattr(spider, "audit_summary", None) if getattr(spider, "audit_recorded", False) else None,
     }
 
@@ -127,8 +133,10 @@ class SiteScanResult:
 
 
 def crawl_command(config_path: Path, site_id: str | None, scan_id: int, as_of: date, log_file: Path,
-                  spider: str = "site") -> list[str]:
+                  spider: str = "site", full: bool = False) -> list[str]:
     target = ["-a", f"site={site_id}"] if site_id else []
+    if full:
+        target += ["-a", "full=1"]
     return [
         sys.executable, "-m", "scrapy", "crawl", spider,
         "-a", f"config={config_path}", *target,
@@ -139,8 +147,9 @@ def crawl_command(config_path: Path, site_id: str | None, scan_id: int, as_of: d
 
 def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date, timeout: float,
                on_progress: Callable[[int], None] | None,
-               stop: threading.Event | None = None) -> tuple[Any, str, str | None, Path]:
+               stop: threading.Event | None = None, full: bool = False) -> tuple[Any, str, str | None, Path]:
     """One crawl subprocess for one scan: start the scan, run, watch, close it rightly.
+    `full`: read and check every page, whatever the incremental cache says.
     When `stop` is set the crawl is stopped like one that timed out (its scan is partial).
     Returns (scan, status, message, log file)."""
     if config.source is None:
@@ -152,7 +161,7 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
     env = dict(os.environ, SCRAPY_SETTINGS_MODULE="monitor.settings")
     spider = "accounts" if kind == "accounts" else "site"
     command = crawl_command(config.source.resolve(), None if kind == "accounts" else target, scan_id, as_of,
-                            log_file, spider)
+                            log_file, spider, full=full)
     started = time.monotonic()
     timed_out = stopped = False
     stderr_file = log_file.with_suffix(".stderr")
@@ -204,10 +213,12 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
 def scan_site(config: Config, store: Store, site: Site, as_of: date,
               timeout: float = DEFAULT_CRAWL_TIMEOUT,
               on_progress: Callable[[int], None] | None = None,
-              stop: threading.Event | None = None) -> SiteScanResult:
+              stop: threading.Event | None = None, full: bool = False) -> SiteScanResult:
     """Crawl and check one site in a subprocess; close its scan with the right status.
-    Setting `stop` (from another thread) stops the crawl: the scan is then partial."""
-    scan, status, message, log_file = _run_crawl(config, store, site.id, "site", as_of, timeout, on_progress, stop)
+    Setting `stop` (from another thread) stops the crawl: the scan is then partial.
+    `full`: no incremental shortcuts (every page read and checked)."""
+    scan, status, message, log_file = _run_crawl(config, store, site.id, "site", as_of, timeout, on_progress, stop,
+                                                 full)
     findings = len(store.findings(scan_ids=[scan.id]))
     return SiteScanResult(site, scan.id, status, message, scan.pages, findings, log_file)
 

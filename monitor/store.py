@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from .finding import Finding
+from .finding import TEXT_CATEGORIES, Finding
 
 OPEN_STATUSES = ("new", "open", "reopened")
 #: the scan target (and the findings' `site`) of the new-media account checks
@@ -196,6 +196,29 @@ class RunLock(Base):
     holder: Mapped[str] = mapped_column(String(200))  # host:pid
     acquired_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     expires_at: Mapped[datetime] = mapped_column(DateTime)  # UTC; a lock past this is stale
+
+
+class CachedPage(Base):
+    """What a page (or attachment) looked like when a scan last read it: its validators
+    (ETag, Last-Modified), a digest of its body, and the facts the site checks need (links,
+    list entries, meta tags, dates) — never its text. Incremental scans use it to skip work
+    on unchanged pages (docs/performance.md)."""
+
+    __tablename__ = "page_cache"
+    __table_args__ = (UniqueConstraint("site", "url_hash", name="uq_page_cache_site_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    url_hash: Mapped[str] = mapped_column(String(40))  # sha1 of the URL (URLs can be long)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(12))  # list | article | attachment
+    status: Mapped[int] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(40))  # sha1 of the body as fetched
+    checks_key: Mapped[str] = mapped_column(String(40))  # lexicons, whitelist and check code it was checked with
+    fetched_on: Mapped[date] = mapped_column(Date)  # scan date of the last real fetch (200 or 304)
+    facts: Mapped[dict] = mapped_column(JSON)
 
 
 class Sighting(Base):
@@ -494,6 +517,92 @@ class Store:
             for row in s.scalars(select(AccountCheck).order_by(AccountCheck.scan_id.desc())):
                 latest.setdefault(row.account, row)
             return latest
+
+    # ------------------------------------------------------------------ incremental scans
+    @staticmethod
+    def url_hash(url: str) -> str:
+        import hashlib
+
+        return hashlib.sha1(url.encode("utf-8")).hexdigest()
+
+    def cache_index(self, site: str) -> dict[str, tuple[Any, ...]]:
+        """url → (kind, status, etag, last_modified, digest, checks_key, fetched_on) of every
+        cached page of a site (the facts stay in the database until asked for)."""
+        with self.session() as s:
+            rows = s.execute(select(CachedPage.url, CachedPage.kind, CachedPage.status, CachedPage.etag,
+                                    CachedPage.last_modified, CachedPage.digest, CachedPage.checks_key,
+                                    CachedPage.fetched_on).where(CachedPage.site == site))
+            return {url: tuple(rest) for url, *rest in rows}
+
+    def cache_facts(self, site: str, url: str) -> dict | None:
+        with self.session() as s:
+            return s.scalar(select(CachedPage.facts).where(CachedPage.site == site,
+                                                           CachedPage.url_hash == self.url_hash(url)))
+
+    def save_cache(self, site: str, url: str, kind: str, status: int, etag: str | None, last_modified: str | None,
+                   digest: str, checks_key: str, fetched_on: date, facts: dict) -> None:
+        values = dict(kind=kind, status=status, etag=etag, last_modified=last_modified, digest=digest,
+                      checks_key=checks_key, fetched_on=fetched_on, facts=json.loads(json.dumps(facts, default=str)))
+        with self.session() as s:
+            row = s.scalar(select(CachedPage).where(CachedPage.site == site, CachedPage.url_hash == self.url_hash(url)))
+            if row is None:
+                s.add(CachedPage(site=site, url=url, url_hash=self.url_hash(url), **values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    def drop_cache(self, site: str, url: str) -> None:
+        with self.session() as s:
+            s.execute(CachedPage.__table__.delete().where(CachedPage.site == site,
+                                                          CachedPage.url_hash == self.url_hash(url)))
+
+    def open_text_finding_urls(self, site: str) -> set[str]:
+        """Pages (and attachments) of a site with page findings still to fix: incremental
+        scans always read these again, so a fix is seen the next night."""
+        with self.session() as s:
+            return set(s.scalars(select(FindingRow.url).where(
+                FindingRow.site == site, FindingRow.status.in_(OPEN_STATUSES),
+                FindingRow.category.in_(TEXT_CATEGORIES), FindingRow.url.is_not(None)).distinct()))
+
+    def record_unchanged_pages(self, scan_id: int, pages: list[dict[str, Any]], revalidated: Iterable[str] = (),
+                               site: str | None = None) -> int:
+        """Record pages this scan found unchanged (not re-checked), in one transaction: a page
+        row each, and their open page findings carried over as seen by this scan. `revalidated`:
+        URLs the server confirmed unchanged tonight (their cache entry is marked fetched).
+        Returns how many findings were carried over."""
+        with self.session() as s:
+            scan = s.get(Scan, scan_id)
+            if scan is None:
+                raise KeyError(scan_id)
+            urls = [p["url"] for p in pages]
+            have = set(s.scalars(select(Page.url).where(Page.scan_id == scan_id, Page.url.in_(urls)))) if urls else set()
+            for p in pages:
+                if p["url"] in have:
+                    continue
+                have.add(p["url"])
+                s.add(Page(scan_id=scan_id, url=p["url"], status=p.get("status"), title=p.get("title"),
+                           published=p.get("published"), column=p.get("column"), department=p.get("department")))
+                scan.pages = (scan.pages or 0) + 1
+            carried = 0
+            for start in range(0, len(urls), 500):
+                chunk = urls[start:start + 500]
+                rows = s.scalars(select(FindingRow).where(
+                    FindingRow.site == scan.target, FindingRow.url.in_(chunk), FindingRow.status.in_(OPEN_STATUSES),
+                    FindingRow.category.in_(TEXT_CATEGORIES)))
+                for row in rows:
+                    if row.last_scan_id != scan.id and row.status == "new":
+                        row.status = "open"
+                    row.last_seen, row.last_scan_id = scan.scan_date, scan.id
+                    if s.get(Sighting, (row.id, scan.id)) is None:
+                        s.add(Sighting(finding_id=row.id, scan_id=scan.id))
+                    carried += 1
+            revalidated = [self.url_hash(u) for u in revalidated]
+            if revalidated and site:
+                for start in range(0, len(revalidated), 500):
+                    s.execute(update(CachedPage).where(CachedPage.site == site,
+                                                       CachedPage.url_hash.in_(revalidated[start:start + 500]))
+                              .values(fetched_on=scan.scan_date))
+            return carried
 
     def pages(self, scan_id: int) -> list[Page]:
         with self.session() as s:

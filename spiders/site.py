@@ -7,6 +7,12 @@ Thin by design: fetch, extract (monitor.extract), follow links; checks and stora
 pipelines. It stays on the site's host, respects max_pages and max_depth, skips trap URLs
 (endless calendars and paging), and records pages that fail instead of dying on them.
 
+Incremental (monitor/incremental.py): with a config and a store, unchanged pages are not
+read or checked again — list pages and pages with open problems are revalidated every night
+(If-None-Match / If-Modified-Since), other articles and attachments on their rota day; an
+unchanged page's facts are replayed from the cache and its findings carried over. `-a full=1`
+(govmon scan --full) reads everything.
+
 Three phases, moved on by the spider_idle signal:
   1. crawl — pages, and the site's own attachments (read into text, checked like pages);
   2. links — every link target not fetched in phase 1, once: HEAD, then GET before a link
@@ -30,7 +36,10 @@ from scrapy.http import Request, Response, TextResponse
 from monitor.audit import READ_ATTACHMENTS, SiteAudit
 from monitor.config import DEFAULT_COLUMN_KINDS, Attachments, ConfigError, Links, Site, Thresholds, load_config
 from monitor.extract.links import canonicalize_url, is_trap
+from monitor.checks.privacy import redact
 from monitor.extract.page import extract_page
+from monitor.incremental import (CacheEntry, body_digest, cacheable, checks_key, is_due, item_from_facts,
+                                 page_kind)
 from monitor.items import PageItem, SiteAuditItem
 from monitor.scanning import describe_failure
 
@@ -62,7 +71,8 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, url: str | None = None, config: str | None = None, site: str | None = None,
                  scan_id: str | None = None, as_of: str | None = None, max_pages: str | None = None,
-                 max_depth: str | None = None, allow_hosts: str | None = None, **kwargs: Any) -> None:
+                 max_depth: str | None = None, allow_hosts: str | None = None, full: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.database_url: str | None = None
         self.lexicon_dirs: list[str] = []
@@ -72,6 +82,10 @@ class SiteSpider(scrapy.Spider):
         thresholds: Thresholds | None = None
         kind_map = {k: list(v) for k, v in DEFAULT_COLUMN_KINDS.items()}
         timezone = "Asia/Shanghai"
+        # incremental: use the cache of last reads; the cache itself is kept up to date on every
+        # scan with a store (also --full and with incremental scans off), so that it always
+        # describes the page as last read, which is what the stored findings describe too
+        self.incremental, self.revisit_days = False, 7
         try:
             if config:
                 cfg = load_config(config)
@@ -88,6 +102,8 @@ class SiteSpider(scrapy.Spider):
                 self.links, self.attachments = cfg.links, cfg.attachments
                 thresholds, kind_map = cfg.thresholds_for(self.site), dict(cfg.column_kinds)
                 registry = list(cfg.accounts)
+                self.incremental = cfg.incremental.enabled and full not in ("1", "true", "yes")
+                self.revisit_days = cfg.incremental.revisit_days
             elif url:
                 host = urlsplit(url).hostname or "site"
                 self.site = Site(id=host.replace(":", "_")[:64], name=host, url=url, department="")
@@ -122,31 +138,112 @@ class SiteSpider(scrapy.Spider):
         self.audit = SiteAudit(self.site, self.home_url, thresholds or Thresholds(), kind_map, self.as_of,
                                self.links, registry)
         self.audit_summary: dict[str, Any] | None = None
+        # incremental scans: the cache of the last reads (opened in start())
+        self.cache: dict[str, CacheEntry] = {}
+        self.must_read: set[str] = set()  # pages with open problems: read every night
+        self.checks_key: str | None = None
+        self.column_urls = {canonicalize_url(c.url) for c in self.site.columns}
+        self._cache_store: Any = None
 
     # ------------------------------------------------------------------ requests
     async def start(self) -> AsyncIterator[Any]:
+        self._open_cache()
         for url in [self.home_url] + [canonicalize_url(c.url) for c in self.site.columns]:
-            request = self._request(url, depth=0)
-            if request is not None:
-                yield request
+            for output in self._follow(url, depth=0):
+                yield output
 
-    def _request(self, url: str, depth: int, referer: str | None = None) -> Request | None:
+    def _open_cache(self) -> None:
+        if not self.database_url:
+            self.incremental = False
+            return
+        from monitor.lexicon import shared_matcher
+        from monitor.store import Store
+
+        matcher = shared_matcher(tuple(str(p) for p in self.lexicon_dirs))
+        self.checks_key = checks_key(matcher.digest, [*self.whitelist, *self.site.whitelist])
+        self._cache_store = Store(self.database_url, migrate=False)
+        self.cache = {url: CacheEntry(*row) for url, row in self._cache_store.cache_index(self.site.id).items()}
+        if self.incremental:
+            self.must_read = self._cache_store.open_text_finding_urls(self.site.id)
+        self.crawler.stats.set_value("monitor/cache_entries", len(self.cache))
+
+    def _entry(self, url: str) -> CacheEntry | None:
+        """The cache entry of `url` when it can stand for tonight's read (same checks)."""
+        if not self.incremental or url == self.home_url:
+            return None
+        entry = self.cache.get(url)
+        if entry is None or entry.checks_key != self.checks_key or entry.status != 200:
+            return None
+        return entry
+
+    def _skip(self, url: str, entry: CacheEntry | None) -> bool:
+        """Not requested tonight: an unchanged article or attachment off its rota day."""
+        return (entry is not None and entry.kind in ("article", "attachment") and url not in self.must_read
+                and not is_due(url, entry.fetched_on, self.as_of, self.revisit_days))
+
+    @staticmethod
+    def _conditional(headers: dict[str, str], entry: CacheEntry | None) -> dict[str, str]:
+        if entry is not None:
+            if entry.etag:
+                headers["If-None-Match"] = entry.etag
+            if entry.last_modified:
+                headers["If-Modified-Since"] = entry.last_modified
+        return headers
+
+    def _follow(self, url: str, depth: int, referer: str | None = None) -> list[Any]:
+        """A request for a page of the site, or (an unchanged page off its rota day) the
+        page's item rebuilt from the cache and what follows from it; [] when out of scope."""
         if url in self._scheduled:
-            return None
+            return []
         if urlsplit(url).netloc.lower() != self.netloc:
-            return None
+            return []
         if len(self._scheduled) >= self.site.max_pages:
             self.capped = True
-            return None
+            return []
         reason = is_trap(url, self.as_of)
         if reason:
             self.crawler.stats.inc_value("monitor/trap_skipped")
             self.logger.debug("skipping trap URL %s: %s", url, reason)
-            return None
+            return []
         self._scheduled.add(url)
-        headers = {"Referer": referer} if referer else None
-        return Request(url, callback=self.parse, errback=self.errback, headers=headers,
-                       meta={"depth": depth, "home": url == self.home_url})
+        entry = self._entry(url)
+        if self._skip(url, entry):
+            return list(self._unchanged(url, entry, depth, referer, revalidated=False))
+        return [self._page_request(url, depth, referer, entry)]
+
+    def _page_request(self, url: str, depth: int, referer: str | None, entry: CacheEntry | None) -> Request:
+        headers = self._conditional({"Referer": referer} if referer else {}, entry)
+        return Request(url, callback=self.parse, errback=self.errback, headers=headers or None,
+                       dont_filter=True, meta={"depth": depth, "home": url == self.home_url, "cache": entry})
+
+    def _unchanged(self, url: str, entry: CacheEntry, depth: int, referer: str | None,
+                   revalidated: bool) -> Any:
+        """An unchanged page: its facts into the site checks, its item (the store carries its
+        findings over), then its links as if it had been read."""
+        facts = self._cache_store.cache_facts(self.site.id, url)
+        if facts is None:  # gone from the cache meanwhile: read it after all
+            yield self._page_request(url, depth, referer, None)
+            return
+        item = item_from_facts(facts, url, entry.status, depth, referer)
+        item.revalidated, item.cache_kind = revalidated, entry.kind
+        stats = self.crawler.stats
+        stats.inc_value("monitor/unchanged_revalidated" if revalidated else "monitor/unchanged_skipped")
+        self.audit.result(url, entry.status)
+        self.audit.page(item, False)
+        yield item
+        yield from self._children(item, url)
+
+    def _children(self, item: PageItem, page_url: str) -> Any:
+        """What a page read (or replayed) leads to: its attachments, then its links."""
+        if self.attachments.read:
+            for link in item.attachments:
+                yield from self._attachment(link, item)
+        if item.depth >= self.site.max_depth:
+            return
+        for link in item.links:
+            if link.kind != "page":
+                continue
+            yield from self._follow(link.url, depth=item.depth + 1, referer=page_url)
 
     def _on_scheduled(self, request: Request, spider: Any = None) -> None:
         """Keep redirects on the site: Scrapy's offsite check ignores the port, and a request
@@ -176,6 +273,13 @@ class SiteSpider(scrapy.Spider):
         if url in self._parsed:  # reached again through a redirect
             return
         self._parsed.add(url)
+        entry = response.meta.get("cache")
+        if entry is not None and not response.meta.get("redirect_urls") and (
+                response.status == 304 or (response.status == 200 and body_digest(response.body) == entry.digest)):
+            referer = response.request.headers.get("Referer") if response.request else None
+            yield from self._unchanged(url, entry, response.meta.get("depth", 0),
+                                       referer.decode("latin-1") if referer else None, revalidated=True)
+            return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         if not isinstance(response, TextResponse) or "html" not in (content_type or "text/html").lower():
             # Recorded all the same: the store must know this URL was read (or failed).
@@ -198,23 +302,13 @@ class SiteSpider(scrapy.Spider):
                 self.home_error = item.error
             yield item
             return
+        if self.checks_key and not is_home and not item.error and response.status == 200:
+            self._remember(item, response, page_kind(item, url in self.column_urls or item.depth <= 1))
         yield item
         if item.error:
             return
         self.audit.page(item, is_home)
-        if self.attachments.read:
-            for link in item.attachments:
-                request = self._attachment_request(link, item)
-                if request is not None:
-                    yield request
-        if item.depth >= self.site.max_depth:
-            return
-        for link in item.links:
-            if link.kind != "page":
-                continue
-            request = self._request(link.url, depth=item.depth + 1, referer=response.url)
-            if request is not None:
-                yield request
+        yield from self._children(item, response.url)
 
     def errback(self, failure: Any) -> Any:
         request = failure.request
@@ -244,7 +338,52 @@ class SiteSpider(scrapy.Spider):
             self.audit.redirect(canonicalize_url(original), url)
 
     # ------------------------------------------------------------------ attachments
-    def _attachment_request(self, link: Any, page: PageItem) -> Request | None:
+    def _remember(self, item: PageItem, response: Response, kind: str) -> None:
+        """Mark a fresh read for the cache (the store pipeline saves it after the findings).
+        A page that cannot be cached drops its old entry: the entry would describe content
+        the stored findings no longer describe."""
+        if not cacheable(item):
+            item.cache_kind = "drop" if canonicalize_url(item.url) in self.cache else None
+            return
+        item.digest = body_digest(response.body)
+        item.etag = (response.headers.get(b"ETag") or b"").decode("latin-1") or None
+        item.last_modified = (response.headers.get(b"Last-Modified") or b"").decode("latin-1") or None
+        item.cache_kind = kind
+
+    def _attachment(self, link: Any, page: PageItem) -> list[Any]:
+        """A request for one of the site's attachments, or an unchanged one off its rota day."""
+        if link.url in self._scheduled:
+            return []
+        entry = self._entry(link.url)
+        if urlsplit(link.url).netloc.lower() == self.netloc and (link.extension or "") in READ_ATTACHMENTS \
+                and self._skip(link.url, entry):
+            self._scheduled.add(link.url)
+            return list(self._unchanged_attachment(link, self._parent(page), entry, revalidated=False))
+        request = self._attachment_request(link, page, entry)
+        return [request] if request is not None else []
+
+    @staticmethod
+    def _parent(page: PageItem) -> dict[str, Any]:
+        """What an attachment needs of the page linking to it (not the page itself: requests
+        wait in the queue, and a page's text has no business waiting with them)."""
+        return {"url": page.url, "depth": page.depth, "published": page.published, "column": page.column_name}
+
+    def _unchanged_attachment(self, link: Any, parent: dict[str, Any], entry: CacheEntry, revalidated: bool) -> Any:
+        facts = self._cache_store.cache_facts(self.site.id, link.url)
+        if facts is None:
+            yield self._attachment_fetch(link, parent, None)
+            return
+        item = item_from_facts(facts, link.url, entry.status, parent["depth"] + 1, parent["url"], is_attachment=True)
+        item.revalidated, item.cache_kind = revalidated, entry.kind
+        item.parent_url, item.published = parent["url"], parent["published"]
+        if parent["column"]:
+            item.meta["ColumnName"] = parent["column"]
+        self.crawler.stats.inc_value("monitor/unchanged_revalidated" if revalidated else "monitor/unchanged_skipped")
+        self.audit.result(link.url, entry.status)
+        self.audit.attachment(link.extension, None)
+        yield item
+
+    def _attachment_request(self, link: Any, page: PageItem, entry: CacheEntry | None = None) -> Request | None:
         if link.url in self._scheduled:
             return None
         if urlsplit(link.url).netloc.lower() != self.netloc:
@@ -255,11 +394,15 @@ class SiteSpider(scrapy.Spider):
             self.audit.attachment_not_read(link.extension)
             return None  # checked as a link only
         self._scheduled.add(link.url)
-        return Request(link.url, callback=self.parse_attachment, errback=self.errback,
-                       headers={"Referer": page.url},
-                       meta={"depth": page.depth + 1, "attachment": True, "parent": page.url,
-                             "published": page.published, "extension": link.extension,
-                             "link_text": link.text, "parent_column": page.column_name,
+        return self._attachment_fetch(link, self._parent(page), entry)
+
+    def _attachment_fetch(self, link: Any, parent: dict[str, Any], entry: CacheEntry | None) -> Request:
+        return Request(link.url, callback=self.parse_attachment, errback=self.errback, dont_filter=True,
+                       headers=self._conditional({"Referer": parent["url"]}, entry),
+                       meta={"depth": parent["depth"] + 1, "attachment": True, "parent": parent["url"],
+                             "published": parent["published"], "extension": link.extension,
+                             "link_text": link.text, "parent_column": parent["column"], "cache": entry,
+                             "link": link, "parent_info": parent,
                              "download_maxsize": int(self.attachments.max_mb * 1024 * 1024),
                              "download_warnsize": 0})
 
@@ -269,6 +412,11 @@ class SiteSpider(scrapy.Spider):
         url = canonicalize_url(response.url)
         self._record_result(response, url)
         meta = response.meta
+        entry = meta.get("cache")
+        if entry is not None and not meta.get("redirect_urls") and (
+                response.status == 304 or (response.status == 200 and body_digest(response.body) == entry.digest)):
+            yield from self._unchanged_attachment(meta["link"], meta["parent_info"], entry, revalidated=True)
+            return
         item = PageItem(url=response.url, status=response.status, depth=meta.get("depth", 0),
                         parent_url=meta.get("parent"), referer=meta.get("parent"), is_attachment=True,
                         published=meta.get("published"),
@@ -297,6 +445,8 @@ class SiteSpider(scrapy.Spider):
             item.main_text = document.text
             item.title = f"附件：{meta.get('link_text') or document.title or name}"
             self.audit.attachment(meta.get("extension"), None)
+            if self.checks_key and response.status == 200:
+                self._remember(item, response, "attachment")
         yield item
 
     # ------------------------------------------------------------------ link checks and audit

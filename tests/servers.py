@@ -339,3 +339,34 @@ def link_variants(path: str) -> list[str]:
         f"{path}{sep}spm=a2c4g.11186623&from=timeline",
         f"{path}{sep}PHPSESSID=9f8e7d6c5b4a",
     ]
+
+
+def validated(reply: Reply, etag: bool = True, last_modified: bool = True) -> Callable[[Req], Reply]:
+    """Serve `reply` with validators (an ETag from its body, a fixed Last-Modified) and answer
+    conditional requests with 304 Not Modified when they match, as web servers do."""
+    import hashlib
+
+    tag = '"' + hashlib.sha1(reply.body).hexdigest()[:16] + '"'
+    stamp = "Mon, 02 Nov 2026 08:00:00 GMT"
+    headers = dict(reply.headers)
+    if etag:
+        headers["ETag"] = tag
+    if last_modified:
+        headers["Last-Modified"] = stamp
+
+    def route(req: Req) -> Reply:
+        unchanged = (etag and req.headers.get("if-none-match") == tag) or \
+            (not etag and last_modified and req.headers.get("if-modified-since") == stamp)
+        if unchanged:
+            return Reply(304, b"", {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")})
+        return Reply(reply.status, reply.body, headers, reply.content_length)
+
+    return route
+
+
+def dated_entries_page(title: str, entries: Iterable[tuple[str, str, str]]) -> Reply:
+    """A column's list page: (href, text, YYYY-MM-DD) entries in the main content."""
+    items = "".join(f'<li><a href="{escape(href)}">{escape(text)}</a><span>{day}</span></li>'
+                    for href, text, day in entries)
+    doc = html_doc(title, f"<ul>{items}</ul>", [("/", "首页")])
+    return Reply(200, doc.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"})
