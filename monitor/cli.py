@@ -169,7 +169,8 @@ def scan(config_path: Path, site_ids: tuple[str, ...], as_of: date | None, no_re
 @click.option("--status", "statuses", multiple=True,
               type=click.Choice(["new", "open", "reopened", "fixed", "ignored"]),
               help="按状态筛选（可重复；默认：待整改，即 new/open/reopened）")
-@click.option("--category", help="按问题类型筛选，例如 privacy")
+@click.option("--category", type=click.Choice(list(__import__("monitor.finding", fromlist=["CATEGORIES"]).CATEGORIES)),
+              help="按问题类型筛选，例如 privacy")
 def findings(config_path: Path, fmt: str, site: str | None, department: str | None,
              statuses: tuple[str, ...], category: str | None) -> None:
     """列出各站点的问题（默认只列待整改的：新发现、未整改、再次出现）。
@@ -181,16 +182,26 @@ def findings(config_path: Path, fmt: str, site: str | None, department: str | No
     from .finding import CATEGORIES, SEVERITIES, STATUSES
     from .store import OPEN_STATUSES, Store
 
+    from .store import ACCOUNTS_TARGET
+    from .worklist import UNASSIGNED
+
     config = load_config(config_path)
-    if site:
-        config.site(site)  # an unknown site id is an error, not an empty list
-    if department and config.department(department) is None:
-        raise ConfigError(config.source, [f"departments：没有 id 为 {department!r} 的部门"])
+    # an unknown id is a usage error, not an empty list (and not a broken config)
+    if site and site != ACCOUNTS_TARGET and site not in {s.id for s in config.sites}:
+        raise click.BadParameter(f"没有 id 为 {site!r} 的站点（可选：{'、'.join(config.scan_targets)}）",
+                                 param_hint="--site")
+    if department and department != UNASSIGNED and config.department(department) is None:
+        raise click.BadParameter(f"没有 id 为 {department!r} 的部门（可选：{'、'.join(d.id for d in config.departments)}"
+                                 f"，或 {UNASSIGNED} 表示未归属部门）", param_hint="--department")
     store = Store(config.database_url)
     try:
         scans = store.latest_scans(config.scan_targets)
         rows = store.findings(sites=config.scan_targets, statuses=statuses or OPEN_STATUSES,
-                              site=site, department=department, category=category)
+                              site=site, department=None if department == UNASSIGNED else department,
+                              category=category)
+        if department == UNASSIGNED:  # findings whose department is not (or no longer) configured
+            known = {d.id for d in config.departments}
+            rows = [f for f in rows if f.department not in known]
     finally:
         store.close()
     if not scans:
@@ -227,6 +238,9 @@ def report(config_path: Path) -> None:
     config = load_config(config_path)
     store = Store(config.database_url)
     try:
+        if not store.latest_scans(config.scan_targets):
+            click.echo(f"错误：尚未扫描，没有可生成报告的结果：请先运行 govmon scan --config {config_path}", err=True)
+            sys.exit(2)
         result = build_report(config, store, generated=_today(config))
     finally:
         store.close()
@@ -235,7 +249,7 @@ def report(config_path: Path) -> None:
         files = result.departments[dl.id]
         c = dl.section_counts
         click.echo(f"{dl.name}：待整改 {len(dl.todo)} 个（逾期 {c['overdue']}，新发现 {c['new']}），"
-                   f"本次已整改 {c['fixed']} 个 — {files.html}（另有 .xlsx、.json）")
+                   f"最近确认已整改 {c['fixed']} 个 — {files.html}（另有 .xlsx、.json）")
     click.echo(f"全部问题（JSON）：{result.export}")
 
 
@@ -312,27 +326,39 @@ def email_command(config_path: Path, dry_run: bool, resend: tuple[str, ...]) -> 
 @main.command()
 @config_option
 @click.argument("finding_id", type=int)
-@click.option("--reason", required=True, help="忽略的理由（例如：误报，引用的是历史文件标题）")
+@click.option("--reason", default=None, help="忽略的理由（必填，例如：误报，引用的是历史文件标题）")
 @click.option("--by", "by", default=None, help="操作人")
-def ignore(config_path: Path, finding_id: int, reason: str, by: str | None) -> None:
-    """把一个问题标记为误报（已忽略），以后的报告不再列出。
+@click.option("--undo", is_flag=True, help="撤销忽略：问题恢复为待整改，下次完整扫描重新判断")
+def ignore(config_path: Path, finding_id: int, reason: str | None, by: str | None, undo: bool) -> None:
+    """把一个问题标记为误报（已忽略）：不再列入待整改，只在清单的“已忽略”部分列出（附理由）。
+
+    问题编号见整改清单的“问题编号”列或 govmon findings 的 [编号]。页面上的文字改变后，
+    会作为新问题重新检查。标错了可用 --undo 撤销。
 
     Example:
 
-        govmon ignore 42 --reason "历史文件标题，无需修改" --config monitor.yaml
+        govmon ignore 42 --reason "历史文件标题，无需修改" --by 张三 --config monitor.yaml
     """
     from .store import Store
 
+    if not undo and not (reason or "").strip():
+        raise click.BadParameter("请用 --reason 说明忽略的理由", param_hint="--reason")
     config = load_config(config_path)
     store = Store(config.database_url)
     try:
-        finding = store.ignore(finding_id, reason, by, on=_today(config))
+        if undo:
+            finding = store.unignore(finding_id)
+        else:
+            finding = store.ignore(finding_id, reason.strip(), by, on=_today(config))
     except KeyError:
         click.echo(f"错误：没有编号为 {finding_id} 的问题", err=True)
         sys.exit(2)
     finally:
         store.close()
-    click.echo(f"已忽略问题 {finding.id}：{finding.text}")
+    if undo:
+        click.echo(f"已撤销忽略，问题 {finding.id} 恢复为待整改：{finding.text}")
+    else:
+        click.echo(f"已忽略问题 {finding.id}：{finding.text}")
 
 
 @main.command("check-text")

@@ -242,7 +242,8 @@ class Schedule(_Model):
 class Smtp(_Model):
     host: str
     port: int = Field(587, ge=1, le=65535)
-    starttls: bool = True
+    starttls: bool = True  # off when only `ssl: true` is given
+    reply_to: str | None = None  # where departments' replies go (e.g. the office's mailbox)
     ssl: bool = False
     username: str | None = None  # no username: no login
     password_env: str = "GOVMON_SMTP_PASSWORD"  # the password is read from this environment variable
@@ -273,10 +274,18 @@ class Smtp(_Model):
                 raise ValueError(f"应为电子邮件地址，实际为 {address!r}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ssl_alone(cls, data: Any) -> Any:
+        # `ssl: true` by itself means implicit TLS: STARTTLS (on by default) steps aside
+        if isinstance(data, dict) and data.get("ssl") is True and "starttls" not in data:
+            data = {**data, "starttls": False}
+        return data
+
     @model_validator(mode="after")
     def _tls(self) -> "Smtp":
         if self.ssl and self.starttls:
-            raise ValueError("ssl 与 starttls 只能启用其一")
+            raise ValueError("ssl 与 starttls 只能启用其一（ssl: true 用于 465 端口的加密连接，starttls: true 用于 587 端口）")
         return self
 
 

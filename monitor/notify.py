@@ -29,6 +29,7 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email import policy
@@ -290,7 +291,8 @@ def drafts(config: Config, store: Store, report: Any, now: datetime) -> tuple[li
             return _message(sender, dl.emails, subject, html, department_text(context),
                             [(Path(files.xlsx).read_bytes(), *XLSX_TYPE, names["xlsx"]),
                              (Path(files.html).read_bytes(), "text", "html", names["html"])],
-                            department_key(dl.id, report.scan_date), local)
+                            department_key(dl.id, report.scan_date), local,
+                            config.smtp.reply_to if config.smtp else None)
 
         out.append(Draft(department_key(dl.id, report.scan_date), "department", dl.id, dl.name, list(dl.emails),
                          build))
@@ -309,20 +311,24 @@ def drafts(config: Config, store: Store, report: Any, now: datetime) -> tuple[li
             html = env.get_template("email_summary.html").render(**context)
             return _message(sender, summary_to, subject, html, summary_text(context),
                             [(Path(report.index).read_bytes(), "text", "html", index_name)],
-                            summary_key(report.scan_date), local)
+                            summary_key(report.scan_date), local,
+                            config.smtp.reply_to if config.smtp else None)
 
         out.append(Draft(summary_key(report.scan_date), SUMMARY, None, "每日汇总", summary_to, build_summary))
     return out, notes
 
 
 def _message(sender: Address, to: list[str], subject: str, html: str, text: str,
-             attachments: list[tuple[bytes, str, str, str]], key: str, when: datetime) -> EmailMessage:
+             attachments: list[tuple[bytes, str, str, str]], key: str, when: datetime,
+             reply_to: str | None = None) -> EmailMessage:
     """UTF-8 text and HTML alternatives plus attachments; pure ASCII on the wire (base64
     bodies, RFC 2047 headers, RFC 2231 file names), so any server takes it."""
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = ", ".join(to)
+    if reply_to:
+        msg["Reply-To"] = reply_to
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = make_msgid(idstring="govmon", domain=sender.domain or "govmon.invalid")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
@@ -366,7 +372,8 @@ def department_text(c: dict[str, Any]) -> str:
         lines.append(f"另有 {c['more']} 个问题见附件。")
     if c["incomplete"]:
         lines += ["", "注意：以下站点最近一次扫描未完成，其问题沿用此前扫描的结果："]
-        lines += [f"- {name}（{scan.message or scan.status}）" for name, scan in c["incomplete"]]
+        lines += [f"- {name}（{'尚未扫描' if scan is None else scan.message or scan.status}）"
+                  for name, scan in c["incomplete"]]
     lines += ["", f"完整清单见附件 {c['attachments']['xlsx']}（Excel，可填写整改情况后回传）和 "
               f"{c['attachments']['html']}（网页版，可打印）。",
               "整改期限自问题首次发现（或整改后再次出现）之日起计算："
@@ -383,7 +390,7 @@ def summary_text(c: dict[str, Any]) -> str:
              f"待整改问题 {report.findings} 个："
              + "，".join(f"{SEVERITIES[s]} {n}" for s, n in c["by_severity"].items())
              + f"；逾期 {c['by_section']['overdue']}，新发现 {c['by_section']['new']}，"
-               f"本次已整改 {c['by_section']['fixed']}。", "", "各责任单位："]
+               f"最近确认已整改 {c['by_section']['fixed']}。", "", "各责任单位："]
     for dl in c["lists"]:
         sc = dl.section_counts
         to = "、".join(dl.emails) if dl.emails else "未配置邮箱"
@@ -391,7 +398,8 @@ def summary_text(c: dict[str, Any]) -> str:
                      f"已整改 {sc['fixed']}（{to}）")
     if c["incomplete"]:
         lines += ["", "最近一次扫描未完成的站点："]
-        lines += [f"- {name}（{scan.message or scan.status}）" for name, scan in c["incomplete"]]
+        lines += [f"- {name}（{'尚未扫描' if scan is None else scan.message or scan.status}）"
+                  for name, scan in c["incomplete"]]
     if c["abandoned"]:
         lines += ["", "多次发送失败、已停止重试的邮件："]
         lines += [f"- {a.name}（{'、'.join(a.recipients)}）：{a.error or ''}" for a in c["abandoned"]]
@@ -431,9 +439,16 @@ def _queue(config: Config, store: Store, report: Any, now: datetime, resend: set
         with store.session() as s:
             existing = s.scalar(select(OutboxMessage).where(OutboxMessage.key == draft.key))
             if existing is not None:
-                result.notes.append(Note(draft.department or SUMMARY, draft.name,
-                                         f"{scan_date} 的邮件已在发件箱中（{STATUS_LABELS.get(existing.status)}），"
-                                         "不重复发送"))
+                if existing.status in ("queued", "failed"):
+                    retry = ""
+                    if existing.next_attempt_at is not None and existing.next_attempt_at > now:
+                        at = existing.next_attempt_at.replace(tzinfo=timezone.utc).astimezone(
+                            ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")
+                        retry = f"，将于 {at} 后重试"
+                    why = f"{scan_date} 的邮件已在发件箱中，尚未发出（{STATUS_LABELS.get(existing.status)}{retry}）"
+                else:
+                    why = f"{scan_date} 的邮件已在发件箱中（{STATUS_LABELS.get(existing.status)}），不重复发送"
+                result.notes.append(Note(draft.department or SUMMARY, draft.name, why))
                 continue
         msg = draft.build()
         row = OutboxMessage(key=draft.key, kind=draft.kind, department=draft.department, scan_date=scan_date,
@@ -725,20 +740,27 @@ def send_due(config: Config, store: Store, now: datetime | None = None, password
         return []
     sender = _sender(config).addr_spec
     lease = timedelta(seconds=max(600.0, smtp.timeout * 10))
+    started = time.monotonic()
+
+    def clock() -> datetime:
+        """`now` moved on by the whole minutes this run has taken: a claim's lease and a
+        failure's back-off run from when they happen, not from when a long run began."""
+        return now + timedelta(minutes=int((time.monotonic() - started) // 60))
+
     connection = _Connection(smtp, password, context)
     attempts = []
     try:
         for message_id in ids:
-            row = _claim(store, message_id, now, lease)
+            row = _claim(store, message_id, clock(), lease)
             if row is None:
                 continue  # sent or claimed by another run meanwhile
             skipped = connection.broken is not None  # the server already failed this run
             try:
                 reply, note = connection.send(sender, list(row.recipients or []), row.message)
             except (_MessageRefused, _ServerUnusable) as exc:
-                attempts.append(_record_failure(config, store, row.id, now, str(exc), exc.reply, skipped))
+                attempts.append(_record_failure(config, store, row.id, clock(), str(exc), exc.reply, skipped))
             else:
-                attempts.append(_record_sent(config, store, row.id, now, reply, note))
+                attempts.append(_record_sent(config, store, row.id, clock(), reply, note))
     finally:
         connection.close()
     return attempts

@@ -149,7 +149,9 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
     ignored = store.findings(sites=site_ids, statuses=["ignored"])
     lists = department_lists(config, [*todo, *fixed, *ignored], scan_date)
     findings = sorted(todo, key=sort_key)
-    incomplete = [s for s in scans if s.status != "complete"]
+    incomplete = [(s.target, s) for s in scans if s.status != "complete"]
+    scanned = {s.target for s in scans}
+    incomplete += [(target, None) for target in site_ids if target not in scanned]  # never scanned
 
     from .probe import availability
     from .verdict import site_verdict
@@ -178,7 +180,7 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
     for dl in lists:
         dl.accounts = [a for a in accounts if a["department"] == dl.id]
     common = {"scan_date": scan_date, "generated": generated, "config": config,
-              "incomplete": [(site_names.get(s.target, s.target), s) for s in incomplete],
+              "incomplete": [(site_names.get(target, target), scan) for target, scan in incomplete],
               "deadlines": {sev: config.deadlines.days_for(sev) for sev in SEVERITIES}}
     result = ReportResult(directory=directory, index=directory / "index.html", scan_date=scan_date,
                           lists=lists, findings=len(findings), incomplete=common["incomplete"])
@@ -198,7 +200,7 @@ def build_report(config: Config, store: Store, out_dir: Path | None = None,
     by_category = Counter(f.category for f in findings)
     overdue_by_category = Counter(r.finding.category for dl in lists for r in dl.section("overdue"))
     charts = {
-        "trend": trend_chart("各次扫描发现的问题数（不含已忽略）", store.trend(site_ids)),
+        "trend": trend_chart("各扫描日期的待整改问题数（不含已忽略）", store.trend(site_ids)),
         "category": bar_chart("待整改问题（按问题类型）",
                               [(label, by_category[c], overdue_by_category[c]) for c, label in CATEGORIES.items()
                                if by_category[c]], "待整改", "其中逾期"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 import threading
@@ -346,7 +347,7 @@ def build_scheduler(config: Config, config_path: str | Path,
         with jobstore.engine.begin() as conn:  # switched off: forget a probe job stored earlier
             conn.execute(delete(jobstore.jobs_t).where(jobstore.jobs_t.c.id == PROBE_JOB))
     for job_id, func, trigger in jobs:
-        owed = _owed_run(jobstore, job_id, config, grace, now)
+        owed = _owed_run(jobstore, job_id, config, grace, now, trigger)
         extra = {"next_run_time": owed} if owed is not None else {}
         scheduler.add_job(func, trigger, args=[path], id=job_id, name=JOB_NAMES[job_id], replace_existing=True,
                           coalesce=True, max_instances=1, misfire_grace_time=grace, **extra)
@@ -378,9 +379,10 @@ class _JobStore(SQLAlchemyJobStore):
 
 
 def _owed_run(jobstore: SQLAlchemyJobStore, job_id: str, config: Config, grace: int,
-              now: datetime) -> datetime | None:
-    """The stored next run time of `job_id` when it has passed and is still within the grace
-    time (a run missed while the process was down); None otherwise."""
+              now: datetime, trigger: Any = None) -> datetime | None:
+    """The latest run of `job_id` missed while the process was down, when it is still within
+    the grace time; None otherwise. After several missed nights that is the last of them
+    (runs are coalesced into one), not the oldest."""
     table = jobstore.jobs_t
     with jobstore.engine.connect() as conn:
         stamp = conn.execute(select(table.c.next_run_time).where(table.c.id == job_id)).scalar()
@@ -389,6 +391,12 @@ def _owed_run(jobstore: SQLAlchemyJobStore, job_id: str, config: Config, grace: 
     due = datetime.fromtimestamp(stamp, timezone.utc)
     if due > now:
         return None
+    if trigger is not None:  # walk on to the last fire time at or before now
+        for _ in range(100_000):
+            following = trigger.get_next_fire_time(due, due + timedelta(microseconds=1))
+            if following is None or following > now:
+                break
+            due = following
     name = JOB_NAMES[job_id]
     when = due.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")
     if now - due <= timedelta(seconds=grace):
@@ -548,6 +556,11 @@ def run_forever(config: Config) -> int:
             log.warning("上一次夜间任务（%s，始于 %s）未正常结束；下一次夜间任务会接管其运行锁。"
                         "如需现在补扫，请运行 govmon schedule --once --config %s",
                         held.holder, _local(held.acquired_at, config), config.source)
+        smtp = config.smtp
+        if smtp is not None and config.schedule.email and smtp.username and not os.environ.get(smtp.password_env):
+            # said now, not at 02:00 when the first mail would fail
+            log.error("邮件将无法发送：环境变量 %s（smtp.password_env）未设置。请在服务的环境中设置邮件密码，"
+                      "例如 systemd 的 EnvironmentFile=", smtp.password_env)
         scheduler = build_scheduler(config, config.source or "monitor.yaml")
         stopper: list[threading.Thread] = []
 

@@ -432,31 +432,54 @@ class Store:
             return [row.to_finding() for row in s.scalars(q.order_by(FindingRow.id))]
 
     def trend(self, targets: Iterable[str], limit: int = 12) -> list[tuple[date, int]]:
-        """Problems found per scan date (distinct findings seen by that day's scans of `targets`,
-        false positives left out), for the last `limit` scan dates, oldest first."""
+        """Problems to fix as each of the last `limit` scan dates stood, oldest first: for
+        every target, what its latest complete scan up to that date saw (its latest scan of
+        any kind when none was complete), false positives left out. A site scanned on
+        another day, or whose scan failed, still counts with its last known state."""
         from sqlalchemy import func
 
         targets = list(targets)
         with self.session() as s:
-            days = list(s.scalars(select(Scan.scan_date).where(Scan.target.in_(targets), Scan.status != "running")
-                                  .group_by(Scan.scan_date).order_by(Scan.scan_date.desc()).limit(limit)))
-            if not days:
-                return []
-            counts = dict(s.execute(
-                select(Scan.scan_date, func.count(func.distinct(Sighting.finding_id)))
-                .join(Sighting, Sighting.scan_id == Scan.id)
-                .join(FindingRow, FindingRow.id == Sighting.finding_id)
-                .where(Scan.target.in_(targets), Scan.scan_date.in_(days), FindingRow.status != "ignored")
-                .group_by(Scan.scan_date)).all())
-            return [(day, counts.get(day, 0)) for day in sorted(days)]
+            scans = s.execute(select(Scan.id, Scan.target, Scan.scan_date, Scan.status)
+                              .where(Scan.target.in_(targets), Scan.status != "running")
+                              .order_by(Scan.scan_date, Scan.id)).all()
+            days = sorted({row.scan_date for row in scans})[-limit:]
+            points = []
+            for day in days:
+                chosen: dict[str, tuple[bool, int]] = {}
+                for row in scans:
+                    if row.scan_date > day:
+                        break
+                    complete = row.status == "complete"
+                    if complete or not chosen.get(row.target, (False, 0))[0]:
+                        chosen[row.target] = (complete, row.id)
+                ids = [scan_id for _, scan_id in chosen.values()]
+                count = s.scalar(select(func.count(func.distinct(Sighting.finding_id)))
+                                 .join(FindingRow, FindingRow.id == Sighting.finding_id)
+                                 .where(Sighting.scan_id.in_(ids), FindingRow.status != "ignored")) if ids else 0
+                points.append((day, count or 0))
+            return points
 
     def ignore(self, finding_id: int, reason: str, by: str | None = None, on: date | None = None) -> Finding:
         with self.session() as s:
             row = s.get(FindingRow, finding_id)
             if row is None:
                 raise KeyError(finding_id)
-            row.status, row.ignored_reason, row.ignored_by = "ignored", reason, by
-            row.ignored_on = on or date.today()
+            again = row.status == "ignored"  # a new reason for an ignored finding keeps who, unless told
+            row.ignored_by = by or (row.ignored_by if again else None)
+            row.status, row.ignored_reason, row.ignored_on = "ignored", reason, on or date.today()
+            return row.to_finding()
+
+    def unignore(self, finding_id: int) -> Finding:
+        """Take back an ignore: the finding is to fix again (the next complete scan of its
+        page decides whether it is still there)."""
+        with self.session() as s:
+            row = s.get(FindingRow, finding_id)
+            if row is None:
+                raise KeyError(finding_id)
+            if row.status == "ignored":
+                row.status = "open"
+                row.ignored_reason = row.ignored_by = row.ignored_on = None
             return row.to_finding()
 
     # ------------------------------------------------------------------ availability

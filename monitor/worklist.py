@@ -26,7 +26,7 @@ SECTIONS: dict[str, str] = {
     "overdue": "逾期未整改",
     "new": "新发现",
     "open": "未整改（整改期限内）",
-    "fixed": "本次扫描已整改",
+    "fixed": "最近一次扫描确认已整改",
     "ignored": "已忽略（确认为误报）",
 }
 TODO_SECTIONS = ("overdue", "new", "open")
@@ -75,7 +75,10 @@ def make_row(f: Finding, config: Config, today: date) -> Row:
         return Row(f, "ignored", None, days_open, None)
     deadline = opened + timedelta(days=config.deadlines.days_for(f.severity))
     days_left = (deadline - today).days
-    section = "overdue" if days_left < 0 else "new" if f.status in ("new", "reopened") else "open"
+    # new: first seen (or back) by the latest scans — by date, so a second scan the same
+    # day (a rerun after a failed night) does not turn tonight's new problems into old ones
+    fresh = f.status in ("new", "reopened") or opened == today
+    section = "overdue" if days_left < 0 else "new" if fresh else "open"
     return Row(f, section, deadline, days_open, days_left)
 
 

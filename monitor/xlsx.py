@@ -68,6 +68,12 @@ def _write_rows(ws: Worksheet, rows: list[Row], keys: list[tuple[str, str]], con
         ws.column_dimensions[get_column_letter(col)].width = WIDE.get(key, 12)
     ws.column_dimensions["A"].width = 6
     ws.freeze_panes = "C2"
+    # printable as delivered: A4 landscape, all columns on the page width, the header on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:1"
     if rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headings))}{ws.max_row}"
     if returns:
@@ -102,7 +108,7 @@ def write_department_xlsx(dl: DepartmentList, config: Config, path: Path, scan_d
         *((f"其中{SEVERITIES[s]}", dl.counts[s]) for s in SEVERITIES),
         ("逾期未整改", counts["overdue"]),
         ("新发现", counts["new"]),
-        ("本次扫描已整改", counts["fixed"]),
+        ("最近一次扫描确认已整改", counts["fixed"]),
         ("已忽略", counts["ignored"]),
         ("整改期限", "、".join(f"{label} {config.deadlines.days_for(s)} 天" for s, label in SEVERITIES.items())
          + "（自首次发现或再次出现之日起）"),

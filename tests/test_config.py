@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import ConfigError, example_config, load_config
+from monitor.config import ConfigError, example_config, load_config, validate
 
 GOOD = {
     "departments": [{"id": "office", "name": "县政府办公室", "email": ["office@example.gov.cn"]}],
@@ -135,3 +135,12 @@ def test_findings_before_any_scan_says_so_and_unknown_site_is_an_error(tmp_path)
     assert result.returncode == 0 and "尚未扫描" in result.stderr
     result = run_govmon("findings", "--config", "monitor.yaml", "--site", "nosuch", cwd=tmp_path)
     assert result.returncode == 2 and "没有 id 为 'nosuch' 的站点" in result.stderr
+
+
+def test_ssl_alone_means_implicit_tls_and_both_at_once_is_an_error():
+    base = {"departments": [{"id": "office", "name": "县政府办公室"}]}
+    smtp = validate({**base, "smtp": {"host": "127.0.0.1", "port": 465, "ssl": True, "sender": "a@b.cn"}}).smtp
+    assert smtp.ssl and not smtp.starttls
+    with pytest.raises(ConfigError) as exc:
+        validate({**base, "smtp": {"host": "127.0.0.1", "ssl": True, "starttls": True, "sender": "a@b.cn"}})
+    assert "ssl 与 starttls 只能启用其一" in str(exc.value)

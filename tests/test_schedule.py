@@ -361,6 +361,17 @@ def test_a_missed_run_older_than_the_grace_time_is_skipped(tmp_path, caplog):
     assert "不再补做" in caplog.text and "govmon schedule --once" in caplog.text
 
 
+def test_after_several_missed_runs_the_latest_one_is_made_up_when_within_the_grace_time(tmp_path, caplog):
+    # stopped three days ago; the job fires every minute, so its latest run was due a minute ago
+    config_path = write_config(tmp_path, "http://127.0.0.1:1", {"scan": "* * * * *", "misfire_grace_hours": 1})
+    set_next_run(config_path, {NIGHTLY_JOB: datetime.now(timezone.utc) - timedelta(days=3)})
+    with caplog.at_level(logging.INFO, logger="govmon"):
+        jobs = started_jobs(config_path)
+    owed = jobs[NIGHTLY_JOB].next_run_time
+    assert datetime.now(timezone.utc) - timedelta(minutes=2) <= owed <= datetime.now(timezone.utc)
+    assert "现在补做" in caplog.text and "不再补做" not in caplog.text
+
+
 def test_the_scheduler_runs_a_missed_night_at_start_and_stops_cleanly_on_sigterm(tmp_path, crawl_env):
     """`govmon schedule` started after its 02:00 run was missed (a minute ago): the night runs at
     once, with the probe; SIGTERM while the crawl is busy stops the crawl (scan: partial),

@@ -235,6 +235,22 @@ def test_complete_footer_gives_no_identity_finding_but_missing_meta_does(site_cr
     assert "ColumnName" in meta.note
 
 
+def test_a_site_that_is_down_gets_no_site_level_findings(tmp_path: Path, crawl_env: dict[str, str]):
+    base = f"http://127.0.0.1:{closed_port()}"
+    config = tmp_path / "monitor.yaml"
+    config.write_text(yaml.safe_dump({
+        "database": "sqlite:///govmon.db", "departments": [{"id": "office", "name": "县政府办公室"}],
+        "links": {"allow_hosts": ["127.0.0.1"], "timeout": 2, "retries": 0},
+        "sites": [{"id": "t", "name": "测试", "url": f"{base}/", "department": "office",
+                   "columns": [{"name": "通知公告", "url": f"{base}/tzgg/", "kind": "notice"}]}],
+    }, allow_unicode=True), encoding="utf-8")
+    proc = govmon("scan", "--config", str(config), "--as-of", "2026-11-20", "--no-report", cwd=tmp_path, env=crawl_env)
+    assert proc.returncode == 1  # the scan failed
+    with open_store(tmp_path) as store:
+        assert store.scans("t")[0].status == "failed"
+        assert store.findings(statuses=None) == []  # no "blank column" for a column nobody could open
+
+
 def test_days_broken_grow_over_consecutive_scans(tmp_path: Path, crawl_env: dict[str, str]):
     with serve({"/": page("首页", "欢迎访问", ["/gone.html", "/a.html"]), "/a.html": page("A", "正文")}) as site:
         config = tmp_path / "monitor.yaml"

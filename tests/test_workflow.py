@@ -98,6 +98,15 @@ def test_each_finding_falls_into_one_section_with_its_deadline(history):
     assert office.section_counts == {"overdue": 1, "new": 2, "open": 1, "fixed": 1, "ignored": 1}
 
 
+def test_a_second_scan_the_same_day_keeps_tonights_new_problems_new(history):
+    config, store = history
+    scan(store, D3, [VETO, MINOR, BACK, LATE, FORMULA], pages=("c",))  # a rerun of the night
+    (office, _) = build_report(config, store, generated=D3).lists
+    by_text = {r.finding.text: r for r in office.rows}
+    assert by_text["新的问题"].finding.status == "open" and by_text["新的问题"].section == "new"
+    assert by_text["反复出现"].section == "new" and by_text[FORMULA.text].section == "open"
+
+
 def test_a_fix_seen_by_an_earlier_scan_is_not_news_tonight(history):
     config, store = history
     (office, _) = build_report(config, store, generated=D3).lists
@@ -129,7 +138,7 @@ def test_the_html_list_shows_the_sections_apart_and_overdue_rows_stand_out(histo
     result = build_report(config, store, generated=D3)
     doc = lxml.html.fromstring(result.departments["office"].html.read_text(encoding="utf-8"))
     headings = [h.text_content() for h in doc.xpath("//h2[contains(@class,'section-title')]")]
-    assert headings == ["逾期未整改（1）", "新发现（2）", "未整改（整改期限内）（1）", "本次扫描已整改（1）", "已忽略（确认为误报）（1）"]
+    assert headings == ["逾期未整改（1）", "新发现（2）", "未整改（整改期限内）（1）", "最近一次扫描确认已整改（1）", "已忽略（确认为误报）（1）"]
     (overdue,) = doc.xpath("//tr[contains(@class,'overdue')]")
     assert overdue.get("data-section") == "overdue" and "逾期 7 天" in overdue.text_content()
     assert doc.xpath("//table[contains(@class,'section-ignored')]//td[@class='ignored-reason']")[0].text_content() \
@@ -160,6 +169,12 @@ def test_the_trend_leaves_out_false_positives_and_counts_nights_with_nothing_fou
     assert store.trend(["portal"]) == [(D1, 4), (D2, 3), (D3, 4), (date(2026, 11, 21), 0)]
     assert store.trend(["portal"], limit=2) == [(D3, 4), (date(2026, 11, 21), 0)]
     assert store.trend(["elsewhere"]) == []
+
+
+def test_the_trend_keeps_a_failed_nights_last_known_state(history):
+    config, store = history
+    scan(store, date(2026, 11, 21), [], status="failed")  # the site was down: nothing was seen
+    assert store.trend(["portal"])[-2:] == [(D3, 5), (date(2026, 11, 21), 5)]
 
 
 def test_the_excel_list_has_every_row_field_and_return_columns(history):
@@ -221,7 +236,7 @@ def test_cli_ignore_then_findings_and_report(history, config_path):
     assert [f["text"] for f in todo] == ["人民攻府"]
     report = runner.invoke(main, ["report", "--config", str(config_path)])
     assert report.exit_code == 0
-    assert "县政府办公室：待整改 4 个（逾期 1，新发现 2），本次已整改 1 个" in report.output
+    assert "县政府办公室：待整改 4 个（逾期 1，新发现 2），最近确认已整改 1 个" in report.output
     # seen again with the same text, an ignored finding stays ignored and out of the lists
     scan(store, date(2026, 11, 21), [VETO, MINOR, BACK, LATE, FORMULA])
     assert store.findings(statuses=["ignored"])[0].text == "再接再励"
@@ -236,3 +251,63 @@ def test_a_partial_scan_fixes_nothing_and_the_list_says_so(history):
     (office, _) = result.lists
     assert office.section("fixed") == [] and len(office.todo) == 5
     assert "最近一次扫描未完成" in result.departments["office"].html.read_text(encoding="utf-8")
+
+
+def test_report_refuses_before_any_scan_and_names_sites_never_scanned(config_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", "--config", str(config_path)])
+    assert result.exit_code == 2 and "尚未扫描" in result.output
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data["sites"].append({"id": "jyj", "name": "县教育局网站", "url": f"{BASE}/jyj/", "department": "edu"})
+    config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    config = load_config(config_path)
+    store = Store(config.database_url)
+    try:
+        scan(store, D1, [VETO])
+        result = build_report(config, store, generated=D1)
+    finally:
+        store.close()
+    edu = lxml.html.fromstring(result.departments["edu"].html.read_text(encoding="utf-8"))
+    assert "县教育局网站：尚未扫描" in edu.get_element_by_id("incomplete").text_content()
+
+
+def test_ignore_needs_a_reason_and_can_be_undone(history, config_path):
+    config, store = history
+    runner = CliRunner()
+    target = ids(store)["再接再励"]
+    empty = runner.invoke(main, ["ignore", str(target), "--reason", "  ", "--config", str(config_path)])
+    assert empty.exit_code == 2 and "理由" in empty.output
+    runner.invoke(main, ["ignore", str(target), "--reason", "误报", "--by", "张三", "--config", str(config_path)])
+    runner.invoke(main, ["ignore", str(target), "--reason", "历史文件标题", "--config", str(config_path)])
+    (f,) = store.findings(statuses=["ignored"])
+    assert (f.ignored_reason, f.ignored_by) == ("历史文件标题", "张三")
+    undone = runner.invoke(main, ["ignore", str(target), "--undo", "--config", str(config_path)])
+    assert undone.exit_code == 0 and "已撤销忽略" in undone.output
+    assert store.findings(statuses=["ignored"]) == [] and "再接再励" in [f.text for f in store.findings()]
+
+
+def test_findings_filters_reject_unknown_ids_and_list_unassigned_ones(history, config_path):
+    config, store = history
+    runner = CliRunner()
+    bad = runner.invoke(main, ["findings", "--site", "nope", "--config", str(config_path)])
+    assert bad.exit_code == 2 and "没有 id 为 'nope' 的站点" in bad.output and "配置文件" not in bad.output
+    assert runner.invoke(main, ["findings", "--category", "nonsense", "--config", str(config_path)]).exit_code == 2
+    scan(store, date(2026, 11, 21), [VETO, MINOR, BACK, LATE, FORMULA, finding("无主问题", department="gone", page="g")])
+    listed = runner.invoke(main, ["findings", "--department", "unassigned", "--format", "json",
+                                  "--config", str(config_path)])
+    assert [f["text"] for f in json.loads(listed.output)] == ["无主问题"]
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\t=1"])
+def test_page_text_that_looks_like_a_formula_stays_text_in_excel(tmp_path, text):
+    from monitor.config import validate
+    from monitor.xlsx import write_department_xlsx
+
+    config = validate({"departments": [{"id": "office", "name": "县政府办公室"}]})
+    f = finding(text, status="new", first_seen=D1, opened_on=D1, id=1)
+    (dl,) = department_lists(config, [f], D1)
+    path = write_department_xlsx(dl, config, tmp_path / "office.xlsx", D1, D1)
+    ws = openpyxl.load_workbook(path)["整改清单"]
+    header = [c.value for c in ws[1]]
+    cell = ws.cell(2, header.index("疑似错误") + 1)
+    assert cell.data_type == "s" and cell.value == text
