@@ -180,6 +180,7 @@ class Site(_Model):
     code: str | None = None  # 网站标识码, shown in the lists
     max_pages: int = Field(5000, ge=1)
     max_depth: int = Field(8, ge=0)
+    time_budget_minutes: float | None = Field(None, gt=0)  # the crawl stops (scan partial) after this long
     paths: dict[str, str] = Field(default_factory=dict)
     columns: list[Column] = Field(default_factory=list)
     whitelist: list[WhitelistEntry] = Field(default_factory=list)

@@ -47,3 +47,76 @@ class CharsetMiddleware:
         if _codec(encoding) and _codec(encoding) != _codec(response.encoding):
             return response.replace(encoding=encoding)
         return response
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110)."""
+    import time
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class RetryAfterMiddleware:
+    """Honour `Retry-After` on 429 Too Many Requests and 503 Service Unavailable.
+
+    A small county server that asks for a pause gets it: the request is retried after the
+    time it names, and the whole host (Scrapy's download slot) waits as long — not just the
+    one request — until the host answers normally again. A wait longer than
+    MONITOR_RETRY_AFTER_MAX seconds, or past MONITOR_RETRY_AFTER_TIMES retries, is not
+    honoured: the answer is recorded as it is (and RetryMiddleware, behind this one, applies
+    its own retries).
+    """
+
+    def __init__(self, crawler: Any, max_wait: float, max_times: int) -> None:
+        self.crawler = crawler
+        self.max_wait = max_wait
+        self.max_times = max_times
+        self._slowed: dict[str, tuple[float, bool]] = {}  # download slot → (delay, randomize) before
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "RetryAfterMiddleware":
+        settings = crawler.settings
+        if not settings.getbool("MONITOR_RETRY_AFTER_ENABLED"):
+            raise NotConfigured
+        return cls(crawler, settings.getfloat("MONITOR_RETRY_AFTER_MAX"), settings.getint("MONITOR_RETRY_AFTER_TIMES"))
+
+    def _slot(self, request: Request) -> Any:
+        engine = getattr(self.crawler, "engine", None)
+        key = request.meta.get("download_slot")
+        return engine.downloader.slots.get(key) if engine is not None and key is not None else None
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        key = request.meta.get("download_slot")
+        if response.status not in (429, 503):
+            if key in self._slowed:  # the host answers normally again: back to its own pace
+                slot = self._slot(request)
+                if slot is not None:
+                    slot.delay, slot.randomize_delay = self._slowed[key]
+                del self._slowed[key]
+            return response
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        times = request.meta.get("retry_after_times", 0)
+        if wait is None or wait > self.max_wait or times >= self.max_times:
+            return response
+        slot = self._slot(request)
+        if slot is not None:
+            self._slowed.setdefault(key, (slot.delay, slot.randomize_delay))
+            # at least as long as asked: Scrapy's randomised delay could make it half
+            slot.delay, slot.randomize_delay = max(slot.delay, wait), False
+        self.crawler.stats.inc_value("monitor/retry_after")
+        retry = request.replace(dont_filter=True)
+        retry.meta["retry_after_times"] = times + 1
+        return retry

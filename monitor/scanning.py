@@ -68,6 +68,7 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
         "non_html": stats.get("monitor/non_html", 0),
         "capped": bool(getattr(spider, "capped", False)),
         "max_pages": getattr(getattr(spider, "site", None), "max_pages", None),
+        "time_budget_minutes": getattr(getattr(spider, "site", None), "time_budget_minutes", None),
         "home_status": getattr(spider, "home_status", None),
         "home_error": getattr(spider, "home_error", None),
         "link_checks": stats.get("monitor/link_checks", 0),
@@ -111,6 +112,9 @@ def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
         return "failed", "首页未能抓取"
     if returncode not in (0, None):
         return "partial", f"抓取进程异常退出（返回码 {returncode}）"
+    if summary.get("finish_reason") == "closespider_timeout":
+        return "partial", (f"达到站点抓取时间上限（time_budget_minutes={summary.get('time_budget_minutes'):g}），"
+                           "未抓取全部页面")
     if summary.get("finish_reason") != "finished":
         return "partial", f"抓取未正常结束（{summary.get('finish_reason')}）"
     if summary.get("capped"):

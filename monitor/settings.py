@@ -19,10 +19,16 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote-control HTTP server (runs code for a token holder): never on.
 REMOTE_CONTROL_ENABLED = False
 
-# Politeness for small county servers.
+# Politeness for small county servers: at most 4 requests at a time to one host (config
+# `links.per_host`), AutoThrottle slowing down when a server slows down, Retry-After
+# honoured (RetryAfterMiddleware), and a per-site time budget (config `time_budget_minutes`).
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.05
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
@@ -46,6 +52,8 @@ LOG_FORMATTER = "monitor.logformatter.QuietLogFormatter"
 DOWNLOADER_MIDDLEWARES = {
     # after HttpCompressionMiddleware (590) has decompressed the body
     "monitor.middlewares.CharsetMiddleware": 585,
+    # sees a 429/503 before RetryMiddleware (550) would retry it at once
+    "monitor.middlewares.RetryAfterMiddleware": 560,
 }
 
 ITEM_PIPELINES = {
@@ -76,3 +84,9 @@ MONITOR_CHECKS_ENABLED = True
 MONITOR_CHROME_ONCE = True
 #: Write pages and findings to the store (only when the crawl has a config with a database).
 MONITOR_STORE_ENABLED = True
+#: Honour Retry-After on 429/503 answers (the host waits as long as the server asks).
+MONITOR_RETRY_AFTER_ENABLED = True
+#: Longest Retry-After honoured, in seconds; a longer one is recorded as the answer it is.
+MONITOR_RETRY_AFTER_MAX = 120
+#: Most Retry-After waits for one request.
+MONITOR_RETRY_AFTER_TIMES = 3

@@ -67,6 +67,8 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_headers, signal=signals.headers_received)
         # Settings are frozen after the spider is made: the config's per-host limit applies.
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", spider.links.per_host, priority="spider")
+        if spider.site.time_budget_minutes:  # the site's time budget: the crawl closes gracefully
+            crawler.settings.set("CLOSESPIDER_TIMEOUT", spider.site.time_budget_minutes * 60, priority="spider")
         return spider
 
     def __init__(self, url: str | None = None, config: str | None = None, site: str | None = None,
@@ -496,6 +498,11 @@ class SiteSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def run_audit(self, response: Response) -> Any:
+        if self.home_error or self.home_status is None or self.home_status >= 400:
+            # the site is down (the scan fails): its columns, links and identity were not
+            # seen, which says nothing about them — no site-level findings from this crawl
+            self.logger.info("首页无法访问，不做站点级检查")
+            return
         try:
             findings, summary = self.audit.finish()
         except Exception:  # logged with its traceback; the scan becomes partial (no audit summary)
