@@ -39,6 +39,7 @@ class CacheEntry(NamedTuple):
     digest: str
     checks_key: str
     fetched_on: date
+    scan_id: int  # the scan that read this content (its findings on the page are carried over)
 
 
 def checks_key(matcher_digest: str | None, whitelist: Iterable[Any]) -> str:

@@ -58,6 +58,7 @@ class PageItem:
     last_modified: str | None = None
     digest: str | None = None
     cache_kind: str | None = None  # list | article | attachment
+    cache_scan: int | None = None  # unchanged pages: the scan that read this content
     # filled by the check pipeline
     column: str | None = None  # configured column name, else the ColumnName meta tag
     department: str | None = None  # 责任单位 id

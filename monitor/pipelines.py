@@ -199,7 +199,7 @@ class StorePipeline:
         if item.cached:
             self._unchanged.append({"url": redact(item.url), "status": item.status, "title": redact(item.title) or None,
                                     "published": item.published, "column": item.column,
-                                    "department": item.department})
+                                    "department": item.department, "source_scan": item.cache_scan})
             if item.revalidated:
                 self._revalidated.append(item.url)
             if len(self._unchanged) >= self.UNCHANGED_BATCH:
@@ -221,7 +221,7 @@ class StorePipeline:
             elif item.digest:
                 self.store.save_cache(spider.site.id, url, item.cache_kind, item.status, item.etag,
                                       item.last_modified, item.digest, spider.checks_key, spider.as_of,
-                                      facts_of(item))
+                                      facts_of(item), scan_id=spider.scan_id)
         return item
 
     def _flush_unchanged(self) -> None:

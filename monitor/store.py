@@ -219,6 +219,9 @@ class CachedPage(Base):
     checks_key: Mapped[str] = mapped_column(String(40))  # lexicons, whitelist and check code it was checked with
     fetched_on: Mapped[date] = mapped_column(Date)  # scan date of the last real fetch (200 or 304)
     facts: Mapped[dict] = mapped_column(JSON)
+    # the scan that read this content: the findings it saw on the page are the page's findings
+    # (a later scan that read the page but did not complete has not fixed older ones)
+    scan_id: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Sighting(Base):
@@ -549,12 +552,12 @@ class Store:
         return hashlib.sha1(url.encode("utf-8")).hexdigest()
 
     def cache_index(self, site: str) -> dict[str, tuple[Any, ...]]:
-        """url → (kind, status, etag, last_modified, digest, checks_key, fetched_on) of every
-        cached page of a site (the facts stay in the database until asked for)."""
+        """url → (kind, status, etag, last_modified, digest, checks_key, fetched_on, scan_id) of
+        every cached page of a site (the facts stay in the database until asked for)."""
         with self.session() as s:
             rows = s.execute(select(CachedPage.url, CachedPage.kind, CachedPage.status, CachedPage.etag,
                                     CachedPage.last_modified, CachedPage.digest, CachedPage.checks_key,
-                                    CachedPage.fetched_on).where(CachedPage.site == site))
+                                    CachedPage.fetched_on, CachedPage.scan_id).where(CachedPage.site == site))
             return {url: tuple(rest) for url, *rest in rows}
 
     def cache_facts(self, site: str, url: str) -> dict | None:
@@ -563,9 +566,10 @@ class Store:
                                                            CachedPage.url_hash == self.url_hash(url)))
 
     def save_cache(self, site: str, url: str, kind: str, status: int, etag: str | None, last_modified: str | None,
-                   digest: str, checks_key: str, fetched_on: date, facts: dict) -> None:
+                   digest: str, checks_key: str, fetched_on: date, facts: dict, scan_id: int = 0) -> None:
         values = dict(kind=kind, status=status, etag=etag, last_modified=last_modified, digest=digest,
-                      checks_key=checks_key, fetched_on=fetched_on, facts=json.loads(json.dumps(facts, default=str)))
+                      checks_key=checks_key, fetched_on=fetched_on, facts=json.loads(json.dumps(facts, default=str)),
+                      scan_id=scan_id)
         with self.session() as s:
             row = s.scalar(select(CachedPage).where(CachedPage.site == site, CachedPage.url_hash == self.url_hash(url)))
             if row is None:
@@ -607,18 +611,23 @@ class Store:
                            published=p.get("published"), column=p.get("column"), department=p.get("department")))
                 scan.pages = (scan.pages or 0) + 1
             carried = 0
-            for start in range(0, len(urls), 500):
-                chunk = urls[start:start + 500]
-                rows = s.scalars(select(FindingRow).where(
-                    FindingRow.site == scan.target, FindingRow.url.in_(chunk), FindingRow.status.in_(OPEN_STATUSES),
-                    FindingRow.category.in_(TEXT_CATEGORIES)))
-                for row in rows:
-                    if row.last_scan_id != scan.id and row.status == "new":
-                        row.status = "open"
-                    row.last_seen, row.last_scan_id = scan.scan_date, scan.id
-                    if s.get(Sighting, (row.id, scan.id)) is None:
-                        s.add(Sighting(finding_id=row.id, scan_id=scan.id))
-                    carried += 1
+            by_source: dict[int, list[str]] = {}
+            for p in pages:
+                by_source.setdefault(int(p.get("source_scan") or 0), []).append(p["url"])
+            for source, source_urls in by_source.items():
+                for start in range(0, len(source_urls), 500):
+                    chunk = source_urls[start:start + 500]
+                    # the findings the scan that read this content saw on the page, still open
+                    rows = s.scalars(select(FindingRow).join(Sighting, Sighting.finding_id == FindingRow.id).where(
+                        Sighting.scan_id == source, FindingRow.site == scan.target, FindingRow.url.in_(chunk),
+                        FindingRow.status.in_(OPEN_STATUSES), FindingRow.category.in_(TEXT_CATEGORIES)))
+                    for row in rows:
+                        if row.last_scan_id != scan.id and row.status == "new":
+                            row.status = "open"
+                        row.last_seen, row.last_scan_id = scan.scan_date, scan.id
+                        if s.get(Sighting, (row.id, scan.id)) is None:
+                            s.add(Sighting(finding_id=row.id, scan_id=scan.id))
+                        carried += 1
             revalidated = [self.url_hash(u) for u in revalidated]
             if revalidated and site:
                 for start in range(0, len(revalidated), 500):

@@ -227,7 +227,7 @@ class SiteSpider(scrapy.Spider):
             yield self._page_request(url, depth, referer, None)
             return
         item = item_from_facts(facts, url, entry.status, depth, referer)
-        item.revalidated, item.cache_kind = revalidated, entry.kind
+        item.revalidated, item.cache_kind, item.cache_scan = revalidated, entry.kind, entry.scan_id
         stats = self.crawler.stats
         stats.inc_value("monitor/unchanged_revalidated" if revalidated else "monitor/unchanged_skipped")
         self.audit.result(url, entry.status)
@@ -376,7 +376,7 @@ class SiteSpider(scrapy.Spider):
             yield self._attachment_fetch(link, parent, None)
             return
         item = item_from_facts(facts, link.url, entry.status, parent["depth"] + 1, parent["url"], is_attachment=True)
-        item.revalidated, item.cache_kind = revalidated, entry.kind
+        item.revalidated, item.cache_kind, item.cache_scan = revalidated, entry.kind, entry.scan_id
         item.parent_url, item.published = parent["url"], parent["published"]
         if parent["column"]:
             item.meta["ColumnName"] = parent["column"]
