@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Any
@@ -49,6 +50,7 @@ _SPACE = re.compile(r"\s+")
 # -- canonicalisation ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)  # every page repeats the same nav and footer links
 def canonicalize_url(url: str) -> str:
     """A stable form of ``url`` for deduplication.
 
