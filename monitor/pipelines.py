@@ -187,14 +187,30 @@ class StorePipeline:
                 log.exception("could not record account %s", item.account)
                 self.crawler.spider.store_errors = getattr(self.crawler.spider, "store_errors", 0) + 1
             return item
-        if self.store is not None and isinstance(item, SiteAuditItem):
-            self.store.record_findings(self.crawler.spider.scan_id, item.findings)
-            # only now may the scan count as complete: stored, the site-level findings can
-            # be compared with the previous ones (a failed write leaves the scan partial)
-            self.crawler.spider.audit_recorded = True
+        if self.store is None or not isinstance(item, (PageItem, SiteAuditItem)):
             return item
-        if self.store is None or not isinstance(item, PageItem):
-            return item
+        try:
+            if isinstance(item, SiteAuditItem):
+                self.store.record_findings(self.crawler.spider.scan_id, item.findings)
+                # only now may the scan count as complete: stored, the site-level findings can
+                # be compared with the previous ones (a failed write leaves the scan partial)
+                self.crawler.spider.audit_recorded = True
+            else:
+                self._record_page(item)
+        except Exception:
+            # A write that failed (the database locked past its busy timeout, the connection
+            # lost, the disk full) must not stop the crawl — the next write may work — nor go
+            # unnoticed: the scan becomes partial and fixes nothing.
+            self._store_failed(1, item.url if isinstance(item, PageItem) else "站点级检查结果")
+        return item
+
+    def _store_failed(self, pages: int, what: str) -> None:
+        spider = self.crawler.spider
+        spider.store_errors = getattr(spider, "store_errors", 0) + pages
+        self.crawler.stats.inc_value("monitor/store_errors", pages)
+        log.exception("未能写入数据库：%s", redact(what))
+
+    def _record_page(self, item: PageItem) -> None:
         spider = self.crawler.spider
         if item.cached:
             self._unchanged.append({"url": redact(item.url), "status": item.status, "title": redact(item.title) or None,
@@ -204,7 +220,7 @@ class StorePipeline:
                 self._revalidated.append(item.url)
             if len(self._unchanged) >= self.UNCHANGED_BATCH:
                 self._flush_unchanged()
-            return item
+            return
         self.store.record_page(
             spider.scan_id, redact(item.url), item.status, title=redact(item.title) or None,
             published=item.published, column=item.column, department=item.department,
@@ -222,16 +238,19 @@ class StorePipeline:
                 self.store.save_cache(spider.site.id, url, item.cache_kind, item.status, item.etag,
                                       item.last_modified, item.digest, spider.checks_key, spider.as_of,
                                       facts_of(item), scan_id=spider.scan_id)
-        return item
 
     def _flush_unchanged(self) -> None:
         if not self._unchanged:
             return
         spider = self.crawler.spider
-        carried = self.store.record_unchanged_pages(spider.scan_id, self._unchanged, self._revalidated,
-                                                    site=spider.site.id)
+        pages, revalidated = self._unchanged, self._revalidated
+        self._unchanged, self._revalidated = [], []  # a batch that failed is counted, not retried
+        try:
+            carried = self.store.record_unchanged_pages(spider.scan_id, pages, revalidated, site=spider.site.id)
+        except Exception:
+            self._store_failed(len(pages), f"{len(pages)} 个未变化的页面")
+            return
         self.crawler.stats.inc_value("monitor/findings_carried_over", carried)
-        self._unchanged, self._revalidated = [], []
 
     def _record_account(self, item: AccountItem) -> None:
         """The feed and every post in it as pages (so a later complete scan can tell a fixed

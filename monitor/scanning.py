@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .config import Config, Site
 from .store import ACCOUNTS_TARGET, Store
 
@@ -72,6 +74,8 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
         "home_status": getattr(spider, "home_status", None),
         "home_error": getattr(spider, "home_error", None),
         "link_checks": stats.get("monitor/link_checks", 0),
+        # pages whose results could not be written to the store (the scan is then partial)
+        "store_errors": stats.get("monitor/store_errors", 0),
         # incremental scans: pages not read again (off their rota day) and pages the server
         # confirmed unchanged; their findings were carried over, not re-checked
         "incremental": bool(getattr(spider, "incremental", False)),
@@ -112,6 +116,9 @@ def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
         return "failed", "首页未能抓取"
     if returncode not in (0, None):
         return "partial", f"抓取进程异常退出（返回码 {returncode}）"
+    if summary.get("store_errors"):
+        return "partial", (f"{summary['store_errors']} 个页面或检查结果未能写入数据库（详见抓取日志），"
+                           "本次结果不完整")
     if summary.get("finish_reason") == "closespider_timeout":
         return "partial", (f"达到站点抓取时间上限（time_budget_minutes={summary.get('time_budget_minutes'):g}），"
                            "未抓取全部页面")
@@ -178,8 +185,14 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
                 break
             except subprocess.TimeoutExpired:
                 if on_progress:
-                    scan = store.get_scan(scan_id)
-                    on_progress(scan.pages if scan else 0)
+                    try:
+                        scan = store.get_scan(scan_id)
+                    except SQLAlchemyError:
+                        # the database is away for a moment (a restart): the display waits; the
+                        # crawl records what it could not store, and the scan says so
+                        pass
+                    else:
+                        on_progress(scan.pages if scan else 0)
                 stopped = stop is not None and stop.is_set()
                 if stopped or time.monotonic() - started > timeout:
                     timed_out = not stopped

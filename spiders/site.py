@@ -32,6 +32,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload, UsageError
 from scrapy.http import Request, Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.audit import READ_ATTACHMENTS, SiteAudit
 from monitor.config import DEFAULT_COLUMN_KINDS, Attachments, ConfigError, Links, Site, Thresholds, load_config
@@ -146,6 +147,11 @@ class SiteSpider(scrapy.Spider):
         self.checks_key: str | None = None
         self.column_urls = {canonicalize_url(c.url) for c in self.site.columns}
         self._cache_store: Any = None
+        # one bound method per callback for the whole crawl: Scrapy inspects every callback's
+        # source once per distinct callable (cached weakly), and a fresh bound method per
+        # request made it parse the source again on every response
+        self._cb = {name: getattr(self, name) for name in
+                    ("parse", "parse_attachment", "errback", "parse_link", "link_failed")}
 
     # ------------------------------------------------------------------ requests
     async def start(self) -> AsyncIterator[Any]:
@@ -215,15 +221,16 @@ class SiteSpider(scrapy.Spider):
 
     def _page_request(self, url: str, depth: int, referer: str | None, entry: CacheEntry | None) -> Request:
         headers = self._conditional({"Referer": referer} if referer else {}, entry)
-        return Request(url, callback=self.parse, errback=self.errback, headers=headers or None,
+        return Request(url, callback=self._cb["parse"], errback=self._cb["errback"], headers=headers or None,
                        dont_filter=True, meta={"depth": depth, "home": url == self.home_url, "cache": entry})
 
     def _unchanged(self, url: str, entry: CacheEntry, depth: int, referer: str | None,
                    revalidated: bool) -> Any:
         """An unchanged page: its facts into the site checks, its item (the store carries its
         findings over), then its links as if it had been read."""
-        facts = self._cache_store.cache_facts(self.site.id, url)
-        if facts is None:  # gone from the cache meanwhile: read it after all
+        facts = self._cached_facts(url)
+        if facts is None:  # gone from the cache meanwhile (or unreadable): read it after all
+            self._parsed.discard(url)  # a revalidated page was parsed already: parse the full read
             yield self._page_request(url, depth, referer, None)
             return
         item = item_from_facts(facts, url, entry.status, depth, referer)
@@ -234,6 +241,15 @@ class SiteSpider(scrapy.Spider):
         self.audit.page(item, False)
         yield item
         yield from self._children(item, url)
+
+    def _cached_facts(self, url: str) -> dict[str, Any] | None:
+        """The facts the cache holds for `url`; None when they are gone, or when the store
+        cannot be read just now (a database restart) — the page is then read in full."""
+        try:
+            return self._cache_store.cache_facts(self.site.id, url)
+        except SQLAlchemyError:
+            self.logger.warning("无法读取页面缓存，改为重新读取页面：%s", redact(url), exc_info=True)
+            return None
 
     def _children(self, item: PageItem, page_url: str) -> Any:
         """What a page read (or replayed) leads to: its attachments, then its links."""
@@ -319,11 +335,13 @@ class SiteSpider(scrapy.Spider):
         if request.meta.get("home"):
             self.home_error = message
         status = getattr(getattr(failure.value, "response", None), "status", None)
-        if request.meta.get("attachment") and "大小上限" in message:
+        if "大小上限" in message:
             # too large to read is not broken: the link works, the content is not checked
             self.audit.result(canonicalize_url(url), 200)
-            self.audit.attachment_not_read(f"{request.meta.get('extension') or '?'}（超过 {self.attachments.max_mb:g} MB）")
-            message = f"附件超过大小上限（{self.attachments.max_mb:g} MB），未读取"
+            if request.meta.get("attachment"):
+                self.audit.attachment_not_read(
+                    f"{request.meta.get('extension') or '?'}（超过 {self.attachments.max_mb:g} MB）")
+                message = f"附件超过大小上限（{self.attachments.max_mb:g} MB），未读取"
         else:
             self.audit.result(canonicalize_url(url), status, message)
         referer = request.headers.get("Referer")
@@ -371,7 +389,7 @@ class SiteSpider(scrapy.Spider):
         return {"url": page.url, "depth": page.depth, "published": page.published, "column": page.column_name}
 
     def _unchanged_attachment(self, link: Any, parent: dict[str, Any], entry: CacheEntry, revalidated: bool) -> Any:
-        facts = self._cache_store.cache_facts(self.site.id, link.url)
+        facts = self._cached_facts(link.url)
         if facts is None:
             yield self._attachment_fetch(link, parent, None)
             return
@@ -399,7 +417,7 @@ class SiteSpider(scrapy.Spider):
         return self._attachment_fetch(link, self._parent(page), entry)
 
     def _attachment_fetch(self, link: Any, parent: dict[str, Any], entry: CacheEntry | None) -> Request:
-        return Request(link.url, callback=self.parse_attachment, errback=self.errback, dont_filter=True,
+        return Request(link.url, callback=self._cb["parse_attachment"], errback=self._cb["errback"], dont_filter=True,
                        headers=self._conditional({"Referer": parent["url"]}, entry),
                        meta={"depth": parent["depth"] + 1, "attachment": True, "parent": parent["url"],
                              "published": parent["published"], "extension": link.extension,
@@ -458,7 +476,8 @@ class SiteSpider(scrapy.Spider):
             raise StopDownload(fail=False)
 
     def _link_request(self, url: str, method: str = "HEAD") -> Request:
-        return Request(url, method=method, callback=self.parse_link, errback=self.link_failed, dont_filter=True,
+        return Request(url, method=method, callback=self._cb["parse_link"], errback=self._cb["link_failed"],
+                       dont_filter=True,
                        meta={"linkcheck": url,
                              "download_timeout": self.links.timeout, "max_retry_times": self.links.retries})
 

@@ -9,15 +9,18 @@
 A route is a `Reply`, or a callable taking a `Req` and returning one. Unknown paths get 404.
 Every builder below returns a route; pages link with root-relative URLs. The server runs in a
 daemon thread (one thread per request) and stops promptly: slow handlers sleep on an event
-that stopping sets.
+that stopping sets. Faults: a body generated as it is sent (`huge_page`), a connection reset
+mid-body (`reset_mid_body`) or before any answer (`reset_at_once`); `site.sent[path]` counts
+the body bytes written.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterable, Iterator, Union
@@ -33,6 +36,15 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    #: the body as chunks, generated while it is sent and never held whole (`body` is ignored);
+    #: `length` is then the Content-Length sent (None: none)
+    stream: Callable[[], Iterable[bytes]] | None = None
+    length: int | None = None
+    #: reset the connection (TCP RST) after this many bytes of the body; the headers, with the
+    #: whole body's Content-Length, are sent first
+    reset_after: int | None = None
+    #: reset the connection as soon as the request is read, before any answer
+    reset_at_once: bool = False
 
 
 @dataclass
@@ -59,6 +71,7 @@ class TestServer:
         self.routes: dict[str, Route] = dict(routes)
         self.hits: list[str] = []  # GET requests
         self.heads: list[str] = []  # HEAD requests
+        self.sent: dict[str, int] = {}  # path → body bytes written (all requests)
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)
@@ -104,6 +117,10 @@ class TestServer:
         with self._lock:
             (self.heads if method == "HEAD" else self.hits).append(target)
 
+    def _count_sent(self, path: str, size: int) -> None:
+        with self._lock:
+            self.sent[path] = self.sent.get(path, 0) + size
+
     def __enter__(self) -> "TestServer":
         return self.start()
 
@@ -147,19 +164,45 @@ class _Handler(BaseHTTPRequestHandler):
             reply = route(req)
         if app.stop_event.is_set():
             return
+        if reply.reset_at_once:
+            self._reset()
+            return
         try:
             self.send_response(reply.status)
             headers = {"Content-Type": "text/html", **reply.headers}
             for name, value in headers.items():
                 self.send_header(name, value)
-            if reply.content_length:
+            if reply.stream is not None:
+                if reply.length is not None:
+                    self.send_header("Content-Length", str(reply.length))
+            elif reply.content_length:
                 self.send_header("Content-Length", str(len(reply.body)))
             self.send_header("Connection", "close")
             self.end_headers()
-            if send_body:
+            if not send_body:
+                return
+            if reply.stream is not None:
+                for chunk in reply.stream():
+                    if app.stop_event.is_set():
+                        return
+                    self.wfile.write(chunk)
+                    app._count_sent(parts.path, len(chunk))
+            elif reply.reset_after is not None:
+                self.wfile.write(reply.body[:reply.reset_after])
+                app._count_sent(parts.path, len(reply.body[:reply.reset_after]))
+                self._reset()
+            else:
                 self.wfile.write(reply.body)
+                app._count_sent(parts.path, len(reply.body))
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST (SO_LINGER 0), as a crashing server or a
+        firewall does — not the orderly close that ends a body without Content-Length."""
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
 
 @contextmanager
@@ -282,6 +325,37 @@ def big_page(size: int, content_length: bool = True) -> Reply:
     body = html_doc("超大页面", "").encode("utf-8")
     body = body.replace(b"</body>", chunk * (size // len(chunk) + 1) + b"</body>")
     return raw(body, "text/html; charset=utf-8", content_length=content_length)
+
+
+def huge_page(size: int, content_length: bool = True, chunk: int = 64 * 1024) -> Reply:
+    """An HTML page of exactly `size` bytes, generated chunk by chunk while it is sent (never
+    held in memory, by the server or by this test): a crawler that reads it all gets `size`
+    bytes; with `content_length` the size is declared up front."""
+    head = html_doc("超大页面", "").split("</body>")[0].encode("utf-8")
+    filler = ("<p>" + "大" * 100 + "</p>\n").encode("utf-8")
+    block = filler * max(1, chunk // len(filler))
+
+    def chunks() -> Iterator[bytes]:
+        left = size - len(head)
+        yield head
+        while left > 0:
+            piece = block[:left]
+            left -= len(piece)
+            yield piece
+
+    return Reply(200, b"", {"Content-Type": "text/html; charset=utf-8"}, stream=chunks,
+                 length=size if content_length else None)
+
+
+def reset_mid_body(reply: Reply, after: int = 512) -> Reply:
+    """`reply` with its headers (and the whole body's Content-Length), the first `after`
+    bytes of its body, then a connection reset."""
+    return replace(reply, reset_after=after, content_length=True)
+
+
+def reset_at_once() -> Reply:
+    """A connection reset as soon as the request is read: no status line, nothing."""
+    return Reply(reset_at_once=True)
 
 
 def slow(seconds: float, reply: Reply | None = None) -> Callable[[Req], Reply]:

@@ -152,6 +152,31 @@ def test_stray_byte_in_a_declared_utf8_page_keeps_utf8():
     assert text.count("\ufffd") == 1
 
 
+def test_undeclared_pages_with_a_few_broken_bytes_are_not_guessed_into_mojibake():
+    text = "<html><head><title>统计公报</title></head><body><p>关于开展春季义务植树活动的通知</p>" \
+           "<p>全县干部要再接再厉，做好各项工作。</p></body></html>"
+    for codec in ("gbk", "utf-8"):
+        body = text.encode(codec)
+        # a summary cut in the middle of a character (its first bytes, then markup), a stray byte
+        cut = "通知".encode(codec)
+        broken = body.replace(cut, cut + "植".encode(codec)[:-1])
+        broken = broken.replace("<p>全县".encode(codec), b"<p>\xff" + "全县".encode(codec))
+        assert _strict_fails(broken)
+        decoded, encoding = decode_html(broken)
+        assert encoding == ("gb18030" if codec == "gbk" else "utf-8")
+        assert "全县干部要再接再厉" in decoded and "统计公报" in decoded
+
+
+def _strict_fails(body: bytes) -> bool:
+    for codec in ("utf-8", "gb18030"):
+        try:
+            body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return False
+    return True
+
+
 # -- BOMs, junk, empty -----------------------------------------------------------------------
 
 

@@ -22,3 +22,8 @@ def test_home_page_down_cap_timeout_and_a_dead_process():
     assert scan_outcome({**DONE, "capped": True, "max_pages": 10}, 0)[0] == "partial"
     assert scan_outcome(DONE, 0, timed_out=True)[0] == "partial"
     assert scan_outcome(None, -9)[0] == "failed"
+
+
+def test_results_that_could_not_be_stored_make_the_scan_partial():
+    status, message = scan_outcome({**DONE, "store_errors": 2}, returncode=0)
+    assert status == "partial" and "2 个页面或检查结果未能写入数据库" in message

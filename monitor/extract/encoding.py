@@ -8,6 +8,9 @@ import re
 import charset_normalizer
 
 _SNIFF_BYTES = 4096
+# An undeclared page that is UTF-8 or GB18030 but for a few broken characters (at most this
+# many, or this share of the text) is read as such rather than guessed at.
+_FEW_ERRORS, _FEW_ERRORS_SHARE = 8, 0.01
 
 # Checked longest first: the UTF-32 LE BOM starts with the UTF-16 LE one.
 _BOMS = (
@@ -57,8 +60,9 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
 
     ``declared`` is the HTTP charset (a bare label or a whole Content-Type value).
     Order: BOM; declared or sniffed charset, unless it fails strictly and UTF-8 or
-    GB18030 decodes cleanly; then strict UTF-8, strict GB18030, charset-normalizer,
-    and finally UTF-8 with replacement characters.
+    GB18030 decodes cleanly; then strict UTF-8, strict GB18030, UTF-8 or GB18030 with
+    a few broken characters, charset-normalizer, and finally UTF-8 with replacement
+    characters.
     """
     if not body:
         return "", "utf-8"
@@ -81,6 +85,9 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
             return text, codec
     if charset is not None:  # a weak declaration (ISO-8859-1 …) still beats guessing
         return body.decode(charset, errors="replace"), charset
+    nearly = _nearly_clean(body)
+    if nearly is not None:
+        return nearly
     best = _guess(body)
     if best is not None:
         return best
@@ -130,6 +137,18 @@ def _strict(body: bytes, codec: str) -> str | None:
         return decoder.decode(body, final=False)
     except (UnicodeDecodeError, LookupError):
         return None
+
+
+def _nearly_clean(body: bytes) -> tuple[str, str] | None:
+    """UTF-8 or GB18030 with a few broken bytes (a stray byte, a character cut in two where a
+    CMS truncated a summary): the one with fewer replacement characters, when they are rare.
+    Guessing instead turned such a GBK page into Cyrillic mojibake, and every check missed."""
+    scored = []
+    for rank, codec in enumerate(("utf-8", "gb18030")):
+        text = body.decode(codec, errors="replace")
+        scored.append((text.count("\ufffd"), rank, text, codec))
+    errors, _, text, codec = min(scored)
+    return (text, codec) if errors <= max(_FEW_ERRORS, len(text) * _FEW_ERRORS_SHARE) else None
 
 
 def _guess(body: bytes) -> tuple[str, str] | None:
