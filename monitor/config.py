@@ -297,6 +297,39 @@ class Incremental(_Model):
     revisit_days: int = Field(7, ge=1)  # an unchanged article is fetched again at least this often
 
 
+class Runner(_Model):
+    """Where the crawls run: on this machine, one site after another (`local`), or as jobs on
+    Scrapyd nodes sharing one PostgreSQL database (`scrapyd`; docs/operations.md)."""
+
+    kind: Literal["local", "scrapyd"] = "local"
+    nodes: list[str] = Field(default_factory=list)  # scrapyd: each node's API, e.g. http://10.0.0.11:6800
+    project: str = "govmon"  # the project name in each node's scrapyd.conf [settings] section
+    jobs_per_node: int = Field(2, ge=1)  # crawls at a time on one node (≤ the node's max_proc)
+    node_config: str | None = None  # this file's path on the nodes (default: the same path as here)
+    username: str | None = None  # Scrapyd's HTTP basic auth (scrapyd.conf username/password)
+    password_env: str = "GOVMON_SCRAPYD_PASSWORD"  # the password is read from this environment variable
+    poll_seconds: float = Field(5.0, gt=0)  # how often the nodes are asked about their jobs
+    node_timeout_minutes: float = Field(10.0, gt=0)  # a node silent this long: its crawls are given up
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes(cls, value: list[str]) -> list[str]:
+        out = []
+        for node in value:
+            _check_http_url(node)
+            node = node.rstrip("/")
+            if node in out:
+                raise ValueError(f"节点重复：{node}")
+            out.append(node)
+        return out
+
+    @model_validator(mode="after")
+    def _has_nodes(self) -> "Runner":
+        if self.kind == "scrapyd" and not self.nodes:
+            raise ValueError("kind 为 scrapyd 时须列出至少一个节点（nodes），例如 - http://10.0.0.11:6800")
+        return self
+
+
 class Deadlines(_Model):
     """Days a department has to fix a finding, by severity, from when it was (re)opened."""
 
@@ -323,6 +356,7 @@ class Config(_Model):
     smtp: Smtp | None = None
     deadlines: Deadlines = Field(default_factory=Deadlines)
     incremental: Incremental = Field(default_factory=Incremental)
+    runner: Runner = Field(default_factory=Runner)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     column_kinds: dict[ColumnKind, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in
                                                                                DEFAULT_COLUMN_KINDS.items()})
@@ -381,6 +415,9 @@ class Config(_Model):
                 ref(f"sites[{i}].columns[{j}].department", column.department)
         for i, account in enumerate(self.accounts):
             ref(f"accounts[{i}].department", account.department)
+        if self.runner.kind == "scrapyd" and not self.database.startswith("postgresql"):
+            problems.append("runner.kind：scrapyd 的各节点须共用一个 PostgreSQL 数据库，"
+                            "database 应为 postgresql://…（SQLite 文件不能在多台机器间共享）")
         if problems:
             raise ValueError("；".join(problems))
         return self

@@ -100,7 +100,10 @@ def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
     if timed_out:
         return "partial", "抓取超时，已中止；本次未抓取全部页面"
     if summary is None:
-        return "failed", f"抓取进程异常退出（返回码 {returncode}），未写入结果摘要"
+        code = "" if returncode is None else f"（返回码 {returncode}）"
+        return "failed", f"抓取进程异常退出{code}，未写入结果摘要"
+    if summary.get("error"):  # the crawl refused to run (e.g. another copy of the config on its node)
+        return "failed", summary["error"]
     if summary.get("kind") == "accounts":  # no home page: the run either finished or not
         if returncode not in (0, None) or summary.get("finish_reason") != "finished":
             return "partial", f"账号检查未正常结束（{summary.get('finish_reason')}）"
@@ -140,7 +143,7 @@ class SiteScanResult:
     message: str | None
     pages: int
     findings: int
-    log_file: Path
+    log_file: Path | str  # a local file, or the crawl log's address on a Scrapyd node
 
 
 def crawl_command(config_path: Path, site_id: str | None, scan_id: int, as_of: date, log_file: Path,
@@ -156,6 +159,66 @@ def crawl_command(config_path: Path, site_id: str | None, scan_id: int, as_of: d
     ]
 
 
+def config_digest(path: Path | str) -> str:
+    """sha256 of a configuration file as stored: a crawl on another machine checks that its
+    copy is the same file (runner.node_config)."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def check_config_digest(config: Config, path: str, expected: str | None, scan_id: str | None) -> None:
+    """In a crawl process given `-a config_sha256=…`: refuse to crawl with a different copy of
+    the configuration (another site list, other lexicons, another database). The refusal is
+    written to the scan, so whoever handed out the job can say why it failed."""
+    if not expected or config_digest(path) == expected:
+        return
+    from scrapy.exceptions import UsageError
+
+    node = os.uname().nodename
+    message = (f"节点 {node} 上的配置文件 {path} 与调度端的不一致（内容不同），拒绝抓取；"
+               "请把同一份配置文件复制到每个节点（runner.node_config）")
+    if scan_id:
+        store = Store(config.database_url, migrate=False)
+        try:
+            store.set_scan_stats(int(scan_id), {"error": message})
+        finally:
+            store.close()
+    raise UsageError(message)
+
+
+def begin_crawl(store: Store, target: str, kind: str, as_of: date) -> int:
+    """Open the scan of one crawl (a scan left running by a killed process is failed)."""
+    return store.start_scan(target, as_of, kind=kind)
+
+
+def end_crawl(config: Config, store: Store, scan_id: int, target: str, kind: str, returncode: int | None,
+              timed_out: bool = False, stopped: bool = False, detail: str | None = None,
+              lost: str | None = None) -> tuple[Any, str, str | None]:
+    """Close the scan of a crawl that has ended (here or on another machine): the availability
+    probes' verdict for a site, then complete, partial or failed from the crawl's own summary.
+    `detail`: what else is known when the crawl wrote no summary (its last error line, the node);
+    `lost`: why it wrote none, when the crawl was lost with the machine it ran on."""
+    if kind == "site":
+        from .probe import availability, availability_finding
+
+        site = config.site(target)
+        thresholds = config.thresholds_for(site)
+        probes, failed = availability(store, site, thresholds)
+        finding = availability_finding(site, thresholds, probes, failed)
+        if finding is not None:
+            store.record_findings(scan_id, [finding])
+    scan = store.get_scan(scan_id)
+    status, message = scan_outcome(scan.stats if scan else None, returncode, timed_out)
+    if stopped:
+        status, message = "partial", STOPPED_MESSAGE
+    elif scan is not None and scan.stats is None and lost:
+        message = f"{lost}（{detail}）" if detail else lost
+    elif scan is not None and scan.stats is None and detail:
+        message = f"{message}：{detail}"
+    return store.finish_scan(scan_id, status, message), status, message
+
+
 def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date, timeout: float,
                on_progress: Callable[[int], None] | None,
                stop: threading.Event | None = None, full: bool = False) -> tuple[Any, str, str | None, Path]:
@@ -165,7 +228,7 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
     Returns (scan, status, message, log file)."""
     if config.source is None:
         raise ValueError("config must have been loaded from a file")
-    scan_id = store.start_scan(target, as_of, kind=kind)
+    scan_id = begin_crawl(store, target, kind, as_of)
     log_dir = config.log_path
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"scan-{scan_id}-{target}.log"
@@ -206,22 +269,9 @@ def _run_crawl(config: Config, store: Store, target: str, kind: str, as_of: date
     stderr = stderr_file.read_text(encoding="utf-8", errors="replace")
     if not stderr.strip():
         stderr_file.unlink(missing_ok=True)
-    if kind == "site":
-        from .probe import availability, availability_finding
-
-        site = config.site(target)
-        thresholds = config.thresholds_for(site)
-        probes, failed = availability(store, site, thresholds)
-        finding = availability_finding(site, thresholds, probes, failed)
-        if finding is not None:
-            store.record_findings(scan_id, [finding])
-    scan = store.get_scan(scan_id)
-    status, message = scan_outcome(scan.stats if scan else None, proc.returncode, timed_out)
-    if stopped:
-        status, message = "partial", STOPPED_MESSAGE
-    elif scan is not None and scan.stats is None and stderr.strip():
-        message = f"{message}：{stderr.strip().splitlines()[-1][:300]}"
-    scan = store.finish_scan(scan_id, status, message)
+    detail = stderr.strip().splitlines()[-1][:300] if stderr.strip() else None
+    scan, status, message = end_crawl(config, store, scan_id, target, kind, proc.returncode, timed_out, stopped,
+                                      detail)
     if on_progress:
         on_progress(scan.pages)
     return scan, status, message, log_file
@@ -247,7 +297,7 @@ class AccountsScanResult:
     message: str | None
     accounts: int
     findings: int
-    log_file: Path
+    log_file: Path | str  # a local file, or the crawl log's address on a Scrapyd node
 
 
 def scan_accounts(config: Config, store: Store, as_of: date, timeout: float = DEFAULT_CRAWL_TIMEOUT,

@@ -153,34 +153,15 @@ def run_nightly(config: Config, as_of: date | None = None) -> NightlyResult:
 
 
 def _nightly(config: Config, store: Store, as_of: date, today: date) -> NightlyResult:
-    from .scanning import scan_accounts, scan_site
-
     result = NightlyResult(as_of)
     started = time.monotonic()
     timeout = config.schedule.crawl_timeout_hours * 3600
     accounts = f"、{len(config.accounts)} 个政务新媒体账号" if config.accounts else ""
     log.info("夜间任务开始（%s）：%d 个站点%s，扫描日期 %s", holder_id(), len(config.sites), accounts, as_of)
-    for site in config.sites:
-        if _stopping.is_set():
-            break
-        try:
-            r = scan_site(config, store, site, as_of, timeout=timeout, stop=_abort)
-        except Exception as exc:  # a store or process error: log it, go on with the next site
-            log.exception("站点 %s（%s）扫描出错：%s", site.name, site.id, exc)
-            result.errors.append(f"站点 {site.id}：{exc}")
-            continue
-        result.sites.append(r)
-        _log_scan(f"站点 {site.name}（{site.id}）", r.status, f"{r.pages} 页，问题 {r.findings} 个", r.message,
-                  r.log_file)
-    if config.accounts and not _stopping.is_set():
-        try:
-            r = scan_accounts(config, store, as_of, timeout=timeout, stop=_abort)
-        except Exception as exc:
-            log.exception("政务新媒体账号检查出错：%s", exc)
-            result.errors.append(f"账号检查：{exc}")
-        else:
-            result.accounts = r
-            _log_scan("政务新媒体账号", r.status, f"{r.accounts} 个账号，问题 {r.findings} 个", r.message, r.log_file)
+    if config.runner.kind == "scrapyd":
+        _crawl_on_nodes(config, store, as_of, timeout, result)
+    else:
+        _crawl_here(config, store, as_of, timeout, result)
     if _stopping.is_set():
         result.stopped = True
         log.warning("夜间任务已中止（收到停止信号）：未生成报告，未发送邮件。如需补做，请运行 "
@@ -222,6 +203,56 @@ def _nightly(config: Config, store: Store, as_of: date, today: date) -> NightlyR
         log.warning("夜间任务结束：%s%s；用时 %.1f 分钟", summary,
                     f"；出错 {len(result.errors)} 处" if result.errors else "", minutes)
     return result
+
+
+def _crawl_here(config: Config, store: Store, as_of: date, timeout: float, result: NightlyResult) -> None:
+    """runner.kind: local — one crawl subprocess after another on this machine."""
+    from .scanning import scan_accounts, scan_site
+
+    for site in config.sites:
+        if _stopping.is_set():
+            break
+        try:
+            r = scan_site(config, store, site, as_of, timeout=timeout, stop=_abort)
+        except Exception as exc:  # a store or process error: log it, go on with the next site
+            log.exception("站点 %s（%s）扫描出错：%s", site.name, site.id, exc)
+            result.errors.append(f"站点 {site.id}：{exc}")
+            continue
+        result.sites.append(r)
+        _log_scan(f"站点 {site.name}（{site.id}）", r.status, f"{r.pages} 页，问题 {r.findings} 个", r.message,
+                  r.log_file)
+    if config.accounts and not _stopping.is_set():
+        try:
+            r = scan_accounts(config, store, as_of, timeout=timeout, stop=_abort)
+        except Exception as exc:
+            log.exception("政务新媒体账号检查出错：%s", exc)
+            result.errors.append(f"账号检查：{exc}")
+        else:
+            result.accounts = r
+            _log_scan("政务新媒体账号", r.status, f"{r.accounts} 个账号，问题 {r.findings} 个", r.message, r.log_file)
+
+
+def _crawl_on_nodes(config: Config, store: Store, as_of: date, timeout: float, result: NightlyResult) -> None:
+    """runner.kind: scrapyd — every site and the accounts as jobs on the Scrapyd nodes."""
+    from .distributed import run_crawls, scan_results, targets_for
+
+    def ended(r: Any) -> None:
+        [scan] = scan_results(config, store, [r])
+        if r.kind == "accounts":
+            result.accounts = scan
+            _log_scan("政务新媒体账号", scan.status, f"{scan.accounts} 个账号，问题 {scan.findings} 个", scan.message,
+                      scan.log_file)
+        else:
+            result.sites.append(scan)
+            _log_scan(f"站点 {scan.site.name}（{scan.site.id}）", scan.status,
+                      f"{scan.pages} 页，问题 {scan.findings} 个", scan.message, scan.log_file)
+
+    try:
+        run_crawls(config, store, targets_for(config.sites, bool(config.accounts)), as_of, timeout, stop=_abort,
+                   drain=_stopping, on_result=ended)
+    except Exception as exc:  # a node set up wrongly, the store away: logged, the night goes on to the report
+        log.exception("在 Scrapyd 节点上扫描出错：%s", exc)
+        result.errors.append(f"Scrapyd 节点：{exc}")
 
 
 def _log_scan(what: str, status: str, figures: str, message: str | None, log_file: Path) -> None:

@@ -24,7 +24,7 @@ from monitor.checks.privacy import redact
 from monitor.config import ConfigError, load_config
 from monitor.feeds import MAX_FEED_BYTES, FeedError, parse_feed
 from monitor.items import AccountItem
-from monitor.scanning import describe_failure
+from monitor.scanning import check_config_digest, describe_failure
 
 class AccountsSpider(scrapy.Spider):
     name = "accounts"
@@ -39,12 +39,13 @@ class AccountsSpider(scrapy.Spider):
             raise SystemExit(2) from None
 
     def __init__(self, config: str | None = None, account: str | None = None, scan_id: str | None = None,
-                 as_of: str | None = None, **kwargs: Any) -> None:
+                 as_of: str | None = None, config_sha256: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not config:
             raise UsageError("请指定配置文件：-a config=monitor.yaml（账号清单在其中的 accounts 下）")
         try:
             cfg = load_config(config)
+            check_config_digest(cfg, config, config_sha256, scan_id)
             self.as_of = date.fromisoformat(as_of) if as_of else datetime.now(ZoneInfo(cfg.timezone)).date()
         except ConfigError as exc:
             raise UsageError(str(exc)) from None

@@ -42,7 +42,7 @@ from monitor.extract.page import extract_page
 from monitor.incremental import (CacheEntry, body_digest, cacheable, checks_key, is_due, item_from_facts,
                                  page_kind)
 from monitor.items import PageItem, SiteAuditItem
-from monitor.scanning import describe_failure
+from monitor.scanning import check_config_digest, describe_failure
 
 
 class SiteSpider(scrapy.Spider):
@@ -75,7 +75,7 @@ class SiteSpider(scrapy.Spider):
     def __init__(self, url: str | None = None, config: str | None = None, site: str | None = None,
                  scan_id: str | None = None, as_of: str | None = None, max_pages: str | None = None,
                  max_depth: str | None = None, allow_hosts: str | None = None, full: str | None = None,
-                 **kwargs: Any) -> None:
+                 config_sha256: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.database_url: str | None = None
         self.lexicon_dirs: list[str] = []
@@ -92,6 +92,7 @@ class SiteSpider(scrapy.Spider):
         try:
             if config:
                 cfg = load_config(config)
+                check_config_digest(cfg, config, config_sha256, scan_id)
                 timezone = cfg.timezone
                 if site is None and len(cfg.sites) == 1:
                     site = cfg.sites[0].id
