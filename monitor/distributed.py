@@ -34,9 +34,10 @@ import logging
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -58,11 +59,14 @@ MISSING_POLLS = 3
 
 class ScrapydError(Exception):
     """A node's API did not answer, or answered with an error (message for people).
-    `maybe_done`: the request may have reached the node all the same (it timed out)."""
+    `maybe_done`: the request may have reached the node all the same (it timed out);
+    `answered`: something answered at the address (a wrong password, not Scrapyd, no govmon
+    project) — a setup error, not a node that is away."""
 
-    def __init__(self, message: str, maybe_done: bool = False) -> None:
+    def __init__(self, message: str, maybe_done: bool = False, answered: bool = False) -> None:
         super().__init__(message)
         self.maybe_done = maybe_done
+        self.answered = answered
 
 
 class ScrapydNode:
@@ -93,8 +97,9 @@ class ScrapydNode:
         except HTTPError as exc:
             if exc.code == 401:
                 raise ScrapydError(f"Scrapyd 节点 {self.url} 拒绝访问（用户名或密码不对：runner.username、"
-                                   f"runner.password_env）") from None
-            raise ScrapydError(f"Scrapyd 节点 {self.url} 返回 HTTP {exc.code}（{endpoint}）") from None
+                                   f"runner.password_env）", answered=True) from None
+            raise ScrapydError(f"Scrapyd 节点 {self.url} 返回 HTTP {exc.code}（{endpoint}）：地址是否正确？",
+                               answered=exc.code < 500) from None
         except (URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):
@@ -104,9 +109,11 @@ class ScrapydNode:
         try:
             data = json.loads(body)
         except ValueError:
-            raise ScrapydError(f"{self.url} 的回答不是 Scrapyd 的 JSON（{endpoint}）：地址是否正确？") from None
+            raise ScrapydError(f"{self.url} 的回答不是 Scrapyd 的 JSON（{endpoint}）：地址是否正确？",
+                               answered=True) from None
         if data.get("status") != "ok":
-            raise ScrapydError(f"Scrapyd 节点 {self.url} 报错（{endpoint}）：{data.get('message', data)}")
+            raise ScrapydError(f"Scrapyd 节点 {self.url} 报错（{endpoint}）：{str(data.get('message', data))[:300]}",
+                               answered=True)
         return data
 
     def spiders(self) -> list[str]:
@@ -208,6 +215,9 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
         try:
             spiders = node.api.spiders()
         except ScrapydError as exc:
+            if exc.answered:
+                raise ConfigError(config.source, [f"runner.nodes：{exc}（该节点是否安装了 govmon，scrapy.cfg 的 "
+                                                  f"[settings] 是否有 {runner.project} = monitor.settings？）"]) from None
             node.silent_since, node.last_error = time.monotonic(), str(exc)
             log.warning("%s；暂不向其分发任务", exc)
             continue
@@ -221,17 +231,35 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
     results: list[CrawlResult] = []
     node_timeout = runner.node_timeout_minutes * 60
 
-    def finish(job: _Job, lost: str | None = None) -> None:
-        del running[job.job]
-        job.node.jobs.discard(job.job)
+    ended: dict[str, str | None] = {}  # jobs over on their node whose scans are still to close → why lost
+    store_down_since: list[float] = []
+
+    def close(job: _Job) -> bool:
+        """Close the scan of a job that is over; False while the database is away (tried again)."""
         log_url = job.node.api.log_url(job.spider, job.job)
-        scan, status, message = end_crawl(config, store, job.scan_id, job.target, job.kind, None,
-                                          timed_out=job.timed_out, stopped=job.stopped,
-                                          detail=f"节点 {job.node.api.url}，日志 {log_url}", lost=lost)
+        try:
+            scan, status, message = end_crawl(config, store, job.scan_id, job.target, job.kind, None,
+                                              timed_out=job.timed_out, stopped=job.stopped,
+                                              detail=f"节点 {job.node.api.url}，日志 {log_url}", lost=ended[job.job])
+        except SQLAlchemyError as exc:
+            if not store_down_since:
+                store_down_since.append(time.monotonic())
+                log.warning("数据库暂时无法访问，%s 的扫描稍后再关闭：%s", job.target, exc)
+            elif time.monotonic() - store_down_since[0] > node_timeout:
+                raise
+            return False
+        store_down_since.clear()
+        del running[job.job], ended[job.job]
+        job.node.jobs.discard(job.job)
         result = CrawlResult(job.target, job.kind, scan, status, message, job.node.api.url, log_url)
         results.append(result)
         if on_result:
             on_result(result)
+        return True
+
+    def finish(job: _Job, lost: str | None = None) -> None:
+        ended[job.job] = lost
+        close(job)
 
     def give_up(target: str, kind: str, scan_id: int | None, why: str) -> None:
         if scan_id is None:
@@ -260,7 +288,11 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                 node = max(free, key=lambda n: n.free)
                 target, kind, scan_id = queue[0]
                 if scan_id is None:
-                    scan_id = begin_crawl(store, target, kind, as_of)
+                    try:
+                        scan_id = begin_crawl(store, target, kind, as_of)
+                    except SQLAlchemyError as exc:  # the database is away: hand out again at the next poll
+                        log.warning("数据库暂时无法访问，稍后再分派 %s：%s", target, exc)
+                        break
                     queue[0] = (target, kind, scan_id)
                 job = f"{target}-{scan_id}"
                 args = {"config": node_config, "scan_id": str(scan_id), "as_of": as_of.isoformat(),
@@ -290,6 +322,9 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                     give_up(target, kind, scan_id, "没有可用的 Scrapyd 节点（均无响应），本次未扫描：" +
                             "；".join(n.last_error or n.api.url for n in pool))
                 queue.clear()
+            # ---- close what ended while the database was away
+            for job_id in list(ended):
+                close(running[job_id])
             # ---- ask the nodes how their jobs are, and the nodes without jobs whether they are back
             for node in pool:
                 if node.given_up or (not node.jobs and node.silent_since is None):
@@ -306,17 +341,17 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                         silent = _duration(now - node.silent_since)
                         log.error("Scrapyd 节点 %s 已 %s无响应，放弃其上的 %d 个抓取任务", node.api.url, silent,
                                   len(node.jobs))
-                        for job_id in sorted(node.jobs):
+                        for job_id in sorted(node.jobs - set(ended)):
                             finish(running[job_id], f"Scrapyd 节点失去联系（已 {silent}无响应），本次抓取未完成")
                     continue
                 if node.silent_since is not None:
                     log.info("Scrapyd 节点 %s 恢复响应", node.api.url)
                 node.silent_since = None
-                for job_id in sorted(node.jobs):
+                for job_id in sorted(node.jobs - set(ended)):
                     job = running[job_id]
                     state = states.get(job_id)
-                    if state == "finished":
-                        finish(job)
+                    if state == "finished" or (state is None and job.cancelled_at is not None):
+                        finish(job)  # (a cancelled job that was still pending leaves no trace on the node)
                         continue
                     if state is None:
                         job.missing += 1
@@ -346,13 +381,22 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                     on_progress(job.target, scan.pages if scan else 0, job.node.api.url)
             if queue or running:
                 wait(runner.poll_seconds)
-    except BaseException:  # Ctrl+C on `govmon scan`, a store error: no crawl is left running unaccounted for
+    except BaseException:  # Ctrl+C or SIGTERM on `govmon scan`, a store away for too long: no crawl is
+        # left running unaccounted for, no scan left open
         for job in list(running.values()):
-            _cancel(job.node, job, "TERM")
             try:
+                if job.job in ended and close(job):
+                    continue
+                _cancel(job.node, job, "TERM")
                 store.finish_scan(job.scan_id, "partial", STOPPED_MESSAGE)
             except Exception:  # the store is what failed: the next scan of the site closes it
                 log.warning("未能关闭扫描 %s（%s）", job.scan_id, job.target)
+        for target, kind, scan_id in queue:
+            if scan_id is not None:
+                try:
+                    store.finish_scan(scan_id, "partial", STOPPED_MESSAGE)
+                except Exception:
+                    log.warning("未能关闭扫描 %s（%s）", scan_id, target)
         raise
     return results
 
@@ -373,6 +417,26 @@ def _cancel(node: _Node, job: _Job, signal: str) -> None:
     except ScrapydError as exc:  # asked again at the next poll if it is still running
         job.cancelled_at = None if signal == "TERM" else job.cancelled_at
         log.warning("%s", exc)
+
+
+@contextmanager
+def interrupted_by_signals() -> Iterator[None]:
+    """In `govmon scan` (main thread): SIGTERM and SIGHUP (a closed SSH session) end the run
+    like Ctrl+C, so that the crawls on the nodes are cancelled and their scans closed."""
+    import signal
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def targets_for(sites: list[Any], accounts: bool) -> list[tuple[str, str]]:

@@ -50,7 +50,7 @@ def _on_nodes(config: Any, store: Any, sites: list[Any], as_of: date, timeout: f
               progress: Progress) -> list[Any]:
     """runner.kind: scrapyd — every site (and the accounts) a job on a Scrapyd node at once;
     one progress line each, naming the node it runs on."""
-    from .distributed import run_crawls, scan_results, targets_for
+    from .distributed import interrupted_by_signals, run_crawls, scan_results, targets_for
 
     targets = targets_for(sites, accounts and bool(config.accounts))
     names = {s.id: f"{s.name}（{s.id}）" for s in sites}
@@ -65,8 +65,10 @@ def _on_nodes(config: Any, store: Any, sites: list[Any], as_of: date, timeout: f
         pages = r.scan.pages if r.kind == "site" else 1
         progress.update(tasks[r.target], total=max(pages, 1), completed=pages)
 
-    ended = scan_results(config, store, run_crawls(config, store, targets, as_of, timeout, full=full,
-                                                   on_progress=on_progress, on_result=on_result))
+    with interrupted_by_signals():
+        crawls = run_crawls(config, store, targets, as_of, timeout, full=full, on_progress=on_progress,
+                            on_result=on_result)
+    ended = scan_results(config, store, crawls)
     order = [t for t, _ in targets]
     return sorted(ended, key=lambda r: order.index(r.site.id if hasattr(r, "site") else "accounts"))
 

@@ -250,7 +250,10 @@ def _crawl_on_nodes(config: Config, store: Store, as_of: date, timeout: float, r
     try:
         run_crawls(config, store, targets_for(config.sites, bool(config.accounts)), as_of, timeout, stop=_abort,
                    drain=_stopping, on_result=ended)
-    except Exception as exc:  # a node set up wrongly, the store away: logged, the night goes on to the report
+    except ConfigError as exc:  # a node set up wrongly, the password not set: said plainly
+        log.error("未能在 Scrapyd 节点上扫描：%s", exc)
+        result.errors.append(f"Scrapyd 节点：{exc}")
+    except Exception as exc:  # the store away for too long: logged, the night goes on to the report
         log.exception("在 Scrapyd 节点上扫描出错：%s", exc)
         result.errors.append(f"Scrapyd 节点：{exc}")
 

@@ -57,10 +57,14 @@ class Node:
 
 
 @contextmanager
-def scrapyd_node(folder: Path, env: dict[str, str], max_proc: int = 2) -> Iterator[Node]:
+def scrapyd_node(folder: Path, env: dict[str, str], max_proc: int = 2, govmon: bool = True) -> Iterator[Node]:
+    """`govmon=False`: a Scrapyd that was not set up for govmon (no [settings] project)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (folder / "scrapy.cfg").write_text(NODE_CFG.format(port=port, max_proc=max_proc), encoding="utf-8")
+    cfg = NODE_CFG.format(port=port, max_proc=max_proc)
+    if not govmon:
+        cfg = cfg.replace("[settings]\ngovmon = monitor.settings\n", "")
+    (folder / "scrapy.cfg").write_text(cfg, encoding="utf-8")
     out = open(folder / "scrapyd.out", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=folder, env=env, stdout=out,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -250,3 +250,52 @@ def test_the_nightly_job_runs_on_the_nodes_and_a_stop_cancels_their_crawls(sites
     assert "站点 示例县农业农村局（nyj）：完成" in log
     assert f"{nodes[0].url}/logs/govmon/site/nyj-{scans['nyj'].id}.log" in log
     assert "夜间任务已中止" in log and "Traceback" not in stderr
+
+
+def test_a_node_not_set_up_for_govmon_stops_the_scan_before_anything_runs(sites, tmp_path, crawl_env):
+    one = {**sites, "sites": [s for s in sites["sites"] if s["id"] == "nyj"], "accounts": []}
+    with scrapyd_node(tmp_path / "bare", crawl_env, govmon=False) as bare, postgres_database() as url:
+        config = write_config(tmp_path / "office", one, url, nodes=[bare.url])
+        started = time.monotonic()
+        run = govmon_scan(config, crawl_env)
+        assert run.returncode == 2, run.stderr
+        assert time.monotonic() - started < 120  # not the 10 minutes of a node that is away
+        assert "runner.nodes" in run.stderr and bare.url in run.stderr and "monitor.settings" in run.stderr
+        store = Store(url)
+        try:
+            assert store.scans() == []
+        finally:
+            store.close()
+
+
+def test_interrupting_govmon_scan_cancels_the_crawls_on_the_nodes(sites, nodes, tmp_path, crawl_env):
+    release = threading.Event()
+
+    def busy(_req):
+        release.wait(60)
+        return page("很慢的页面", "终于加载完成。")
+
+    with ExitStack() as stack:
+        stack.callback(release.set)
+        slow = stack.enter_context(serve({"/": page("示例县慢速局", "欢迎。", links=["/busy.html"]), "/busy.html": busy}))
+        data = {**sites, "accounts": [],
+                "sites": [{"id": "slow", "name": "示例县慢速局", "url": f"{slow.base}/", "department": "office"}]}
+        url = stack.enter_context(postgres_database())
+        config = write_config(tmp_path, data, url, nodes=[nodes[1].url])
+        proc = subprocess.Popen([GOVMON, "scan", "--config", str(config), "--as-of", AS_OF, "--no-report"],
+                                env=crawl_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stack.callback(lambda: proc.poll() is None and proc.kill())
+        deadline = time.monotonic() + 120
+        while not slow.count("/busy.html"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGHUP)  # the SSH session that ran it closed
+        proc.communicate(timeout=60)
+        store = Store(url)
+        stack.callback(store.close)
+        [scan] = store.scans()
+        assert (scan.status, scan.message) == ("partial", STOPPED_MESSAGE)
+        crawl_log = nodes[1].folder / "logs" / "govmon" / "site" / f"slow-{scan.id}.log"
+        while "Closing spider (shutdown)" not in crawl_log.read_text(encoding="utf-8", errors="replace"):
+            assert time.monotonic() < deadline, "the node's crawl was not told to stop"
+            time.sleep(0.3)
