@@ -77,6 +77,16 @@ def nodes(tmp_path_factory, crawl_env):
                for i in (1, 2)]
 
 
+def busy_site(stack: ExitStack, release: threading.Event):
+    """A site whose one article answers only once `release` is set (set when the test ends)."""
+    def busy(_req):
+        release.wait(60)
+        return page("很慢的页面", "终于加载完成。")
+
+    stack.callback(release.set)
+    return stack.enter_context(serve({"/": page("示例县慢速局", "欢迎。", links=["/busy.html"]), "/busy.html": busy}))
+
+
 def write_config(folder: Path, data: dict, database: str, **runner) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     data = {**data, "database": database, "log_dir": str(folder / "logs"), "reports_dir": str(folder / "reports")}
@@ -205,14 +215,8 @@ def test_the_nightly_job_runs_on_the_nodes_and_a_stop_cancels_their_crawls(sites
     """`govmon schedule --once` with the crawls on a node: each site's outcome is logged with
     its node's crawl log; SIGTERM cancels the crawl still running there (scan partial)."""
     release = threading.Event()
-
-    def busy(_req):  # answers only when the test is over
-        release.wait(60)
-        return page("很慢的页面", "终于加载完成。")
-
     with ExitStack() as stack:
-        stack.callback(release.set)
-        slow = stack.enter_context(serve({"/": page("示例县慢速局", "欢迎。", links=["/busy.html"]), "/busy.html": busy}))
+        slow = busy_site(stack, release)
         data = {**sites, "accounts": [],
                 "sites": [{"id": "slow", "name": "示例县慢速局", "url": f"{slow.base}/", "department": "office"},
                           *[s for s in sites["sites"] if s["id"] == "nyj"]]}
@@ -270,14 +274,8 @@ def test_a_node_not_set_up_for_govmon_stops_the_scan_before_anything_runs(sites,
 
 def test_interrupting_govmon_scan_cancels_the_crawls_on_the_nodes(sites, nodes, tmp_path, crawl_env):
     release = threading.Event()
-
-    def busy(_req):
-        release.wait(60)
-        return page("很慢的页面", "终于加载完成。")
-
     with ExitStack() as stack:
-        stack.callback(release.set)
-        slow = stack.enter_context(serve({"/": page("示例县慢速局", "欢迎。", links=["/busy.html"]), "/busy.html": busy}))
+        slow = busy_site(stack, release)
         data = {**sites, "accounts": [],
                 "sites": [{"id": "slow", "name": "示例县慢速局", "url": f"{slow.base}/", "department": "office"}]}
         url = stack.enter_context(postgres_database())
