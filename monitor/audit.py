@@ -58,6 +58,10 @@ class SiteAudit:
         self.link_names: dict[str, str] = {}
         self.paging: dict[str, str] = {}  # page → the list page whose paging link led to it
         self.redirects: dict[str, str] = {}  # requested URL → URL reached
+        self.checking: set[str] = set()  # link targets handed out while the crawl went on
+        self._new_targets: list[str] = []  # first seen since the last offsite_targets()
+        self._skip_hosts = {h.lower() for h in links.skip_hosts}
+        self._allow_hosts = {h.lower() for h in links.allow_hosts}
         self.home_key = home_url  # the home page's URL as read (after redirects)
         self.home_text: str | None = None
         self.home_links: list[LinkItem] = []
@@ -97,6 +101,7 @@ class SiteAudit:
             ref = self.refs.get(link.url)
             if ref is None:
                 ref = self.refs[link.url] = LinkRef(url=link.url, kind=link.kind)
+                self._new_targets.append(link.url)
             ref.add(item.url, link.text, is_home)
             if link.kind != "page":
                 continue
@@ -133,23 +138,39 @@ class SiteAudit:
         not reach are left alone: checking them would be the crawl the cap stopped."""
         if not self.links.check:
             return []
-        skip = {h.lower() for h in self.links.skip_hosts}
-        allow = {h.lower() for h in self.links.allow_hosts}
         out = []
         for url, ref in self.refs.items():
-            if url in self.results or ref.kind == "script":
+            if url in self.results or url in self.checking or ref.kind == "script":
                 continue
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-            if host in skip or (allow and host not in allow):
-                continue
-            internal = parts.netloc.lower() == self.netloc
-            if not internal and not self.links.external:
-                continue
-            if internal and skip_internal_pages and ref.kind == "page":
+            internal = self._allowed(url)
+            if internal is None or (internal and skip_internal_pages and ref.kind == "page"):
                 continue
             out.append(url)
         return out
+
+    def offsite_targets(self) -> list[str]:
+        """Link targets first seen since the last call that are on other hosts and that the
+        link check should request: they need not wait for the end of the crawl, which never
+        fetches another host's pages. Each is handed out once (`checking`); targets_to_check
+        leaves them out."""
+        new, self._new_targets = self._new_targets, []
+        if not self.links.check:
+            return []
+        out = [url for url in new if url not in self.results and self._allowed(url) is False]
+        self.checking.update(out)
+        return out
+
+    def _allowed(self, url: str) -> bool | None:
+        """None if the link check must not request `url` (a skipped host, a host not allowed,
+        another site's when `links.external` is off), else whether it is on the site's host."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if host in self._skip_hosts or (self._allow_hosts and host not in self._allow_hosts):
+            return None
+        internal = parts.netloc.lower() == self.netloc
+        if not internal and not self.links.external:
+            return None
+        return internal
 
     # ------------------------------------------------------------------ findings
     def _column_name(self, page: PageFacts) -> str | None:

@@ -17,8 +17,8 @@ validators (ETag, Last-Modified), a digest of its body and the *facts* the site 
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import asdict
 from datetime import date
 from typing import Any, Iterable, NamedTuple
 
@@ -80,20 +80,27 @@ def cacheable(item: PageItem) -> bool:
     and a masked URL could neither be followed nor told apart from another."""
     urls = [item.url, *(link.url for link in item.links), *(link.url for link in item.attachments),
             *(e.url for e in item.list_entries)]
-    return all(redact(u) == u for u in urls)
+    return not any(map(_masked, urls))
+
+
+@functools.lru_cache(maxsize=65536)  # the same nav and footer links on every page
+def _masked(url: str) -> bool:
+    return redact(url) != url
 
 
 def facts_of(item: PageItem) -> dict[str, Any]:
-    """What the site checks and the crawl need of a page, JSON-ready, text fields masked."""
+    """What the site checks and the crawl need of a page, JSON-ready, text fields masked.
+    Links are [url, text, kind, extension] and list entries [url, text, date]: an unchanged
+    page's facts are read back every night, and lists parse much faster than objects
+    (item_from_facts also reads the {"url": …} objects that older entries hold)."""
     return {
         "title": redact(item.title),
         "meta": {k: redact(v) for k, v in item.meta.items()},
         "published": item.published.isoformat() if item.published else None,
         "published_source": item.published_source,
-        "links": [dict(asdict(link), text=redact(link.text)) for link in item.links],
-        "attachments": [dict(asdict(link), text=redact(link.text)) for link in item.attachments],
-        "entries": [{"url": e.url, "text": redact(e.text), "date": e.date.isoformat() if e.date else None}
-                    for e in item.list_entries],
+        "links": [_link_facts(link) for link in item.links],
+        "attachments": [_link_facts(link) for link in item.attachments],
+        "entries": [[e.url, redact(e.text), e.date.isoformat() if e.date else None] for e in item.list_entries],
         "blank_notice": item.blank_notice,
         "scripted": item.scripted,
         "main_chars": item.main_chars if item.main_chars is not None else len(item.main_text),
@@ -101,6 +108,25 @@ def facts_of(item: PageItem) -> dict[str, Any]:
         "encoding": item.encoding,
         "parent_url": item.parent_url,
     }
+
+
+def _link_facts(link: LinkItem) -> list[Any]:
+    return [link.url, redact(link.text), link.kind, link.extension]
+
+
+def _links_of(values: list[Any]) -> list[LinkItem]:
+    if values and isinstance(values[0], dict):  # facts written before links were lists
+        return [LinkItem(**value) for value in values]
+    return [LinkItem(*value) for value in values]
+
+
+def _entries_of(values: list[Any]) -> list[ListEntry]:
+    def entry(url: str, text: str | None, day: str | None) -> ListEntry:
+        return ListEntry(url=url, text=text or "", date=date.fromisoformat(day) if day else None)
+
+    if values and isinstance(values[0], dict):
+        return [entry(value["url"], value.get("text"), value.get("date")) for value in values]
+    return [entry(*value) for value in values]
 
 
 def item_from_facts(facts: dict[str, Any], url: str, status: int, depth: int, referer: str | None,
@@ -112,10 +138,8 @@ def item_from_facts(facts: dict[str, Any], url: str, status: int, depth: int, re
     return PageItem(
         url=url, status=status, title=facts.get("title") or "", meta=dict(facts.get("meta") or {}),
         published=day(facts.get("published")), published_source=facts.get("published_source"),
-        links=[LinkItem(**link) for link in facts.get("links") or ()],
-        attachments=[LinkItem(**link) for link in facts.get("attachments") or ()],
-        list_entries=[ListEntry(url=e["url"], text=e.get("text") or "", date=day(e.get("date")))
-                      for e in facts.get("entries") or ()],
+        links=_links_of(facts.get("links") or []), attachments=_links_of(facts.get("attachments") or []),
+        list_entries=_entries_of(facts.get("entries") or []),
         blank_notice=bool(facts.get("blank_notice")), scripted=bool(facts.get("scripted")),
         main_chars=int(facts.get("main_chars") or 0), depth=depth, referer=referer,
         encoding=facts.get("encoding"), content_type=facts.get("content_type"),

@@ -13,7 +13,20 @@ from scrapy import logformatter
 
 
 class QuietLogFormatter(logformatter.LogFormatter):
-    def scraped(self, item: Any, response: Any, spider: Any) -> logformatter.LogFormatterResult:
+    def __init__(self, debug: bool = True) -> None:
+        self.debug = debug  # whether DEBUG lines reach the log at all
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "QuietLogFormatter":
+        settings = crawler.settings
+        level = settings.get("LOG_LEVEL") or logging.DEBUG
+        if isinstance(level, str):
+            level = logging.getLevelName(level.upper())
+        return cls(debug=settings.getbool("LOG_ENABLED") and isinstance(level, int) and level <= logging.DEBUG)
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> logformatter.LogFormatterResult | None:
+        if not self.debug:  # a line per page that the log level drops anyway: not even made
+            return None
         return {
             "level": logging.DEBUG,
             "msg": "Scraped %(url)s (%(findings)d findings)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,9 @@ from .items import AccountItem, PageItem, SiteAuditItem
 from .lexicon import shared_matcher
 
 log = logging.getLogger(__name__)
+
+#: the close reason of a crawl stopped because the store kept refusing writes
+STORE_UNAVAILABLE = "store_unavailable"
 
 
 class CheckPipeline:
@@ -136,28 +140,43 @@ class CheckPipeline:
 
 
 class StorePipeline:
-    """Write each page and its findings to the store, one transaction per page.
+    """Write pages and their findings to the store, many pages per transaction.
 
     Active when the spider crawls a configured site (`-a config=… -a site=…`). With a
     `scan_id` from `govmon scan` it only records; run directly it also opens and closes
     the scan itself. Either way the crawl's summary is written to the scan at the end.
+
+    Pages wait in a batch, written in one transaction (each page with its findings and its
+    cache entry, so a killed crawl leaves whole pages or none): when MONITOR_STORE_BATCH_PAGES
+    pages wait, when MONITOR_STORE_BATCH_SECONDS have passed since the last write (a page
+    after a quiet spell is written at once, so a slow crawl writes page by page), and when
+    the crawl closes. A batch that fails is written again page by page, so one page the
+    database refuses does not take the others with it. After MONITOR_STORE_MAX_FAILURES
+    failed writes in a row the database is taken to be unavailable: the crawl stops
+    (close reason `store_unavailable`) instead of waiting out the busy timeout page after page.
     """
 
-    #: unchanged pages are written in batches of this many (one transaction each)
-    UNCHANGED_BATCH = 200
-
-    def __init__(self) -> None:
+    def __init__(self, batch_pages: int, batch_seconds: float, max_failures: int) -> None:
+        self.batch_pages = max(1, batch_pages)
+        self.batch_seconds = max(0.0, batch_seconds)
+        self.max_failures = max_failures  # 0: never stop the crawl
         self.crawler: Any = None
         self.store: Any = None
         self.own_scan = False
-        self._unchanged: list[dict[str, Any]] = []
-        self._revalidated: list[str] = []
+        self._batch: list[tuple[Any, str]] = []  # (PageRecord, URL for the log)
+        self._last_write = float("-inf")  # time.monotonic() at the end of the last write
+        self._timer: Any = None
+        self._failures = 0  # failed writes in a row
+        self.gave_up = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "StorePipeline":
-        if not crawler.settings.getbool("MONITOR_STORE_ENABLED"):
+        settings = crawler.settings
+        if not settings.getbool("MONITOR_STORE_ENABLED"):
             raise NotConfigured
-        pipeline = cls()
+        pipeline = cls(batch_pages=settings.getint("MONITOR_STORE_BATCH_PAGES"),
+                       batch_seconds=settings.getfloat("MONITOR_STORE_BATCH_SECONDS"),
+                       max_failures=settings.getint("MONITOR_STORE_MAX_FAILURES"))
         pipeline.crawler = crawler
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -189,68 +208,131 @@ class StorePipeline:
             return item
         if self.store is None or not isinstance(item, (PageItem, SiteAuditItem)):
             return item
+        if isinstance(item, PageItem):
+            self._queue(self._record_of(item), item.url)
+            return item
+        if self.gave_up:
+            self._store_failed(1, "站点级检查结果", logged=False)
+            return item
         try:
-            if isinstance(item, SiteAuditItem):
-                self.store.record_findings(self.crawler.spider.scan_id, item.findings)
-                # only now may the scan count as complete: stored, the site-level findings can
-                # be compared with the previous ones (a failed write leaves the scan partial)
-                self.crawler.spider.audit_recorded = True
-            else:
-                self._record_page(item)
+            self.store.record_findings(self.crawler.spider.scan_id, item.findings)
         except Exception:
             # A write that failed (the database locked past its busy timeout, the connection
             # lost, the disk full) must not stop the crawl — the next write may work — nor go
             # unnoticed: the scan becomes partial and fixes nothing.
-            self._store_failed(1, item.url if isinstance(item, PageItem) else "站点级检查结果")
+            self._write_failed("站点级检查结果")
+        else:
+            self._failures = 0
+            # only now may the scan count as complete: stored, the site-level findings can
+            # be compared with the previous ones (a failed write leaves the scan partial)
+            self.crawler.spider.audit_recorded = True
         return item
 
-    def _store_failed(self, pages: int, what: str) -> None:
-        spider = self.crawler.spider
-        spider.store_errors = getattr(spider, "store_errors", 0) + pages
-        self.crawler.stats.inc_value("monitor/store_errors", pages)
-        log.exception("未能写入数据库：%s", redact(what))
+    # ------------------------------------------------------------------ pages, in batches
+    def _record_of(self, item: PageItem) -> Any:
+        """What the store keeps of a page: its row and findings; for a fresh read its cache
+        entry (saved with the findings it vouches for), for an unchanged page what to carry over."""
+        from .store import PageRecord
 
-    def _record_page(self, item: PageItem) -> None:
         spider = self.crawler.spider
+        record = PageRecord(redact(item.url), item.status, title=redact(item.title) or None,
+                            published=item.published, column=item.column, department=item.department)
         if item.cached:
-            self._unchanged.append({"url": redact(item.url), "status": item.status, "title": redact(item.title) or None,
-                                    "published": item.published, "column": item.column,
-                                    "department": item.department, "source_scan": item.cache_scan})
-            if item.revalidated:
-                self._revalidated.append(item.url)
-            if len(self._unchanged) >= self.UNCHANGED_BATCH:
-                self._flush_unchanged()
-            return
-        self.store.record_page(
-            spider.scan_id, redact(item.url), item.status, title=redact(item.title) or None,
-            published=item.published, column=item.column, department=item.department,
-            error=item.error, findings=item.findings,
-        )
+            record.unchanged, record.source_scan = True, int(item.cache_scan or 0)
+            record.revalidated = item.url if item.revalidated else None
+            return record
+        record.error, record.findings = item.error, list(item.findings)
         if item.cache_kind and getattr(spider, "checks_key", None):
-            # only after its findings are stored: a cache entry vouches for them
             from .extract.links import canonicalize_url
             from .incremental import facts_of
 
             url = canonicalize_url(item.url)
             if item.cache_kind == "drop":
-                self.store.drop_cache(spider.site.id, url)
+                record.drop_cache = url
             elif item.digest:
-                self.store.save_cache(spider.site.id, url, item.cache_kind, item.status, item.etag,
-                                      item.last_modified, item.digest, spider.checks_key, spider.as_of,
-                                      facts_of(item), scan_id=spider.scan_id)
+                record.cache = {"url": url, "kind": item.cache_kind, "status": item.status, "etag": item.etag,
+                                "last_modified": item.last_modified, "digest": item.digest,
+                                "checks_key": spider.checks_key, "fetched_on": spider.as_of,
+                                "facts": facts_of(item), "scan_id": spider.scan_id}
+        return record
 
-    def _flush_unchanged(self) -> None:
-        if not self._unchanged:
+    def _queue(self, record: Any, url: str) -> None:
+        if self.gave_up:  # the database is away: the page is counted as not stored, not tried
+            self._store_failed(1, url, logged=False)
+            return
+        self._batch.append((record, url))
+        wait = self._last_write + self.batch_seconds - time.monotonic()
+        if len(self._batch) >= self.batch_pages or wait <= 0:
+            self._flush()
+        elif self._timer is None:
+            from scrapy.utils.asyncio import call_later
+
+            self._timer = call_later(wait, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write the waiting pages in one transaction; if that fails, page by page."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if self.gave_up:
+            self._store_failed(len(batch), f"{len(batch)} 个页面", logged=False)
             return
         spider = self.crawler.spider
-        pages, revalidated = self._unchanged, self._revalidated
-        self._unchanged, self._revalidated = [], []  # a batch that failed is counted, not retried
+        site = getattr(getattr(spider, "site", None), "id", None)
         try:
-            carried = self.store.record_unchanged_pages(spider.scan_id, pages, revalidated, site=spider.site.id)
+            self._wrote(self.store.record_pages(spider.scan_id, [r for r, _ in batch], site=site))
         except Exception:
-            self._store_failed(len(pages), f"{len(pages)} 个未变化的页面")
-            return
-        self.crawler.stats.inc_value("monitor/findings_carried_over", carried)
+            if len(batch) == 1:
+                self._write_failed(batch[0][1])
+            else:
+                log.warning("%d 个页面未能一并写入数据库，改为逐页写入", len(batch), exc_info=True)
+                self._count_failure()
+                for done, (record, url) in enumerate(batch):
+                    if self.gave_up:  # the database is taken to be away: the rest is not tried
+                        self._store_failed(len(batch) - done, f"{len(batch) - done} 个页面", logged=False)
+                        break
+                    try:
+                        self._wrote(self.store.record_pages(spider.scan_id, [record], site=site))
+                    except Exception:
+                        self._write_failed(url)
+        self._last_write = time.monotonic()
+
+    def _wrote(self, carried: int) -> None:
+        self._failures = 0
+        if carried:
+            self.crawler.stats.inc_value("monitor/findings_carried_over", carried)
+
+    def _write_failed(self, what: str) -> None:
+        """One page (or the site-level findings) could not be written: counted, and logged
+        with the reason (call it inside the `except`)."""
+        self._store_failed(1, what)
+        self._count_failure()
+
+    def _count_failure(self) -> None:
+        """After too many failed writes in a row the database is taken to be unavailable:
+        the crawl stops, rather than wait out the busy timeout on every page to come."""
+        self._failures += 1
+        if self.max_failures and self._failures >= self.max_failures and not self.gave_up:
+            self.gave_up = True
+            log.error("数据库连续 %d 次写入失败，判定数据库无法使用，停止抓取（本次扫描不完整）", self._failures)
+            from scrapy.utils.defer import deferred_from_coro
+
+            closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=STORE_UNAVAILABLE))
+            closing.addErrback(lambda failure: log.error("could not stop the crawl: %s", failure.value))
+
+    def _store_failed(self, pages: int, what: str, logged: bool = True) -> None:
+        spider = self.crawler.spider
+        spider.store_errors = getattr(spider, "store_errors", 0) + pages
+        self.crawler.stats.inc_value("monitor/store_errors", pages)
+        if logged:
+            log.exception("未能写入数据库：%s", redact(what))
 
     def _record_account(self, item: AccountItem) -> None:
         """The feed and every post in it as pages (so a later complete scan can tell a fixed
@@ -294,7 +376,7 @@ class StorePipeline:
             return
         from .scanning import accounts_summary, crawl_summary, scan_outcome
 
-        self._flush_unchanged()
+        self._flush()
         if getattr(spider, "name", "") == "accounts":
             summary = accounts_summary(spider, reason)
             if getattr(spider, "full_run", False) and reason == "finished" and not summary.get("store_errors"):

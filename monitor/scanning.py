@@ -119,6 +119,10 @@ def scan_outcome(summary: dict[str, Any] | None, returncode: int | None,
         return "failed", "首页未能抓取"
     if returncode not in (0, None):
         return "partial", f"抓取进程异常退出（返回码 {returncode}）"
+    if summary.get("finish_reason") == "store_unavailable":  # pipelines.STORE_UNAVAILABLE
+        return "failed", (f"数据库连续多次写入失败（无法连接、被其他程序锁定或磁盘已满），已停止抓取；"
+                          f"{summary.get('store_errors') or 0} 个页面或检查结果未能写入，本次结果不完整。"
+                          "请检查数据库后重新扫描（详见抓取日志）")
     if summary.get("store_errors"):
         return "partial", (f"{summary['store_errors']} 个页面或检查结果未能写入数据库（详见抓取日志），"
                            "本次结果不完整")

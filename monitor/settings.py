@@ -29,6 +29,12 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.05
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+# Scrapy's AutoThrottle lowers the delay on 200 answers only; govmon's counts a 304 Not
+# Modified like a 200 (monitor/throttle.py), else a nightly rescan keeps its starting delay.
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "monitor.throttle.AutoThrottle": 0,
+}
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
@@ -88,6 +94,14 @@ MONITOR_CHECKS_ENABLED = True
 MONITOR_CHROME_ONCE = True
 #: Write pages and findings to the store (only when the crawl has a config with a database).
 MONITOR_STORE_ENABLED = True
+#: Pages written to the store in one transaction, at most (each with its findings and cache entry).
+MONITOR_STORE_BATCH_PAGES = 200
+#: Seconds pages may wait for their transaction: at most one write this often (a page after a
+#: quieter spell is written at once), so the scan's page count keeps moving.
+MONITOR_STORE_BATCH_SECONDS = 1.0
+#: Failed store writes in a row after which the database counts as unavailable and the crawl
+#: stops (close reason store_unavailable; the scan fails). 0: never stop.
+MONITOR_STORE_MAX_FAILURES = 20
 #: Honour Retry-After on 429/503 answers (the host waits as long as the server asks).
 MONITOR_RETRY_AFTER_ENABLED = True
 #: Longest Retry-After honoured, in seconds; a longer one is recorded as the answer it is.

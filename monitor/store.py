@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from importlib import resources
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, create_engine,
-    event, or_, select, update,
+    bindparam, delete, event, insert, or_, select, update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -233,6 +234,35 @@ class Sighting(Base):
     scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
+_cached = CachedPage.__table__.c
+#: facts of cached pages by site and URL hashes (Store.cache_facts_many)
+_FACTS_OF = select(_cached.url, _cached.facts).where(
+    _cached.site == bindparam("site"), _cached.url_hash.in_(bindparam("hashes", expanding=True)))
+
+
+@dataclass
+class PageRecord:
+    """One page for `Store.record_pages`: a page read tonight (its findings; its page-cache
+    entry to save, or the URL whose entry to drop), or a page found unchanged (`unchanged`:
+    the findings the scan `source_scan` saw on it are carried over; `revalidated`: the URL
+    whose cache entry the server confirmed tonight)."""
+
+    url: str
+    status: int | None
+    title: str | None = None
+    published: date | None = None
+    column: str | None = None
+    department: str | None = None
+    error: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    # url, kind, status, etag, last_modified, digest, checks_key, fetched_on, facts, scan_id
+    cache: dict[str, Any] | None = None
+    drop_cache: str | None = None
+    unchanged: bool = False
+    source_scan: int = 0
+    revalidated: str | None = None
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -245,13 +275,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _to_json(value: Any) -> str:
+    """JSON columns: dates and other odd values as their text (as json.dumps(default=str))."""
+    return json.dumps(value, default=str)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_to_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
 
 
 class Store:
@@ -367,19 +402,123 @@ class Store:
                     department: str | None = None, error: str | None = None,
                     findings: Iterable[Finding] = ()) -> None:
         """Record one page and its findings in one transaction."""
-        findings = list(findings)
+        self.record_pages(scan_id, [PageRecord(url, status, title=title, published=published, column=column,
+                                               department=department, error=error, findings=list(findings))])
+
+    def record_pages(self, scan_id: int, records: Iterable["PageRecord"], site: str | None = None) -> int:
+        """Record many pages in one transaction (all or nothing): each page's row; for a page
+        read tonight its findings and its cache entry (saved or dropped — never without the
+        findings it vouches for); for an unchanged page its open page findings carried over
+        from the scan that read its content. The scan's page count goes up once. `site`: the
+        site whose page cache the entries belong to. Returns how many findings were carried over."""
+        records = list(records)
         with self.session() as s:
             scan = s.get(Scan, scan_id)
             if scan is None:
                 raise KeyError(scan_id)
-            existing = s.scalar(select(Page).where(Page.scan_id == scan_id, Page.url == url))
-            if existing is None:
-                s.add(Page(scan_id=scan_id, url=url, status=status, title=title, published=published,
-                           column=column, department=department, error=error, findings=len(findings)))
-                scan.pages = (scan.pages or 0) + 1
-                if error:
-                    scan.page_errors = (scan.page_errors or 0) + 1
-            self._upsert_findings(s, scan, findings)
+            self._insert_pages(s, scan, records)
+            for r in records:
+                if not r.unchanged and r.findings:
+                    self._upsert_findings(s, scan, r.findings)
+            carried = self._carry_over(s, scan, [r for r in records if r.unchanged])
+            self._write_cache(s, site, records, scan.scan_date)
+            return carried
+
+    def _insert_pages(self, s: Session, scan: Scan, records: list["PageRecord"]) -> None:
+        """A row per page not recorded in this scan yet (a URL recorded twice keeps its first row)."""
+        urls = list(dict.fromkeys(r.url for r in records))
+        have: set[str] = set()
+        for start in range(0, len(urls), 500):
+            chunk = urls[start:start + 500]
+            have.update(s.scalars(select(Page.url).where(Page.scan_id == scan.id, Page.url.in_(chunk))))
+        rows, errors, now = [], 0, utcnow()
+        for r in records:
+            if r.url in have:
+                continue
+            have.add(r.url)
+            rows.append({"scan_id": scan.id, "url": r.url, "status": r.status, "title": r.title,
+                         "published": r.published, "column": r.column, "department": r.department,
+                         "error": r.error, "findings": 0 if r.unchanged else len(r.findings), "fetched_at": now})
+            errors += 1 if r.error else 0
+        if rows:
+            s.execute(insert(Page.__table__), rows)  # Core executemany: no ORM bookkeeping per row
+            scan.pages = (scan.pages or 0) + len(rows)
+            scan.page_errors = (scan.page_errors or 0) + errors
+
+    def _carry_over(self, s: Session, scan: Scan, records: list["PageRecord"]) -> int:
+        """The open page findings that the scan which read each unchanged page's content saw on
+        it: seen by this scan too. Returns how many."""
+        carried = 0
+        by_source: dict[int, list[str]] = {}
+        for r in records:
+            by_source.setdefault(int(r.source_scan or 0), []).append(r.url)
+        for source, source_urls in by_source.items():
+            for start in range(0, len(source_urls), 500):
+                chunk = source_urls[start:start + 500]
+                rows = s.scalars(select(FindingRow).join(Sighting, Sighting.finding_id == FindingRow.id).where(
+                    Sighting.scan_id == source, FindingRow.site == scan.target, FindingRow.url.in_(chunk),
+                    FindingRow.status.in_(OPEN_STATUSES), FindingRow.category.in_(TEXT_CATEGORIES)))
+                for row in rows:
+                    if row.last_scan_id != scan.id and row.status == "new":
+                        row.status = "open"
+                    row.last_seen, row.last_scan_id = scan.scan_date, scan.id
+                    if s.get(Sighting, (row.id, scan.id)) is None:
+                        s.add(Sighting(finding_id=row.id, scan_id=scan.id))
+                    carried += 1
+        return carried
+
+    def _write_cache(self, s: Session, site: str | None, records: list["PageRecord"], today: date | None) -> None:
+        """Cache entries saved or dropped for pages read tonight, and marked fetched tonight
+        for unchanged pages the server confirmed (in record order: the last word on a URL wins)."""
+        if site is None:
+            return
+        save: dict[str, dict[str, Any]] = {}
+        drop: set[str] = set()
+        revalidated: set[str] = set()
+        for r in records:
+            if r.cache is not None:
+                key = self.url_hash(r.cache["url"])
+                save[key] = r.cache
+                drop.discard(key)
+            elif r.drop_cache:
+                key = self.url_hash(r.drop_cache)
+                drop.add(key)
+                save.pop(key, None)
+            if r.revalidated:
+                revalidated.add(self.url_hash(r.revalidated))
+        if drop:
+            hashes = sorted(drop)
+            for start in range(0, len(hashes), 500):
+                s.execute(delete(CachedPage).where(CachedPage.site == site,
+                                                   CachedPage.url_hash.in_(hashes[start:start + 500])))
+        if save:
+            hashes = list(save)
+            ids: dict[str, int] = {}
+            for start in range(0, len(hashes), 500):
+                ids.update(s.execute(select(CachedPage.url_hash, CachedPage.id).where(
+                    CachedPage.site == site, CachedPage.url_hash.in_(hashes[start:start + 500]))).all())
+            new, changed = [], []
+            for key, entry in save.items():
+                values = {"kind": entry["kind"], "status": entry["status"], "etag": entry.get("etag"),
+                          "last_modified": entry.get("last_modified"), "digest": entry["digest"],
+                          "checks_key": entry["checks_key"], "fetched_on": entry["fetched_on"],
+                          "facts": entry["facts"],  # JSON-ready (incremental.facts_of; the engine's _to_json)
+                          "scan_id": entry.get("scan_id") or 0}
+                if key in ids:
+                    changed.append({"id": ids[key], **values})
+                else:
+                    new.append({"site": site, "url": entry["url"], "url_hash": key, **values})
+            if new:
+                s.execute(insert(CachedPage.__table__), new)
+            if changed:
+                s.execute(update(CachedPage), changed)
+        revalidated -= set(save) | drop
+        if revalidated:
+            hashes = sorted(revalidated)
+            for start in range(0, len(hashes), 500):
+                s.execute(update(CachedPage).where(CachedPage.site == site,
+                                                   CachedPage.url_hash.in_(hashes[start:start + 500]))
+                          .values(fetched_on=today))
 
     def record_findings(self, scan_id: int, findings: Iterable[Finding]) -> None:
         """Record findings that belong to the scan rather than to one page (site chrome)."""
@@ -569,23 +708,26 @@ class Store:
             return s.scalar(select(CachedPage.facts).where(CachedPage.site == site,
                                                            CachedPage.url_hash == self.url_hash(url)))
 
+    def cache_facts_many(self, site: str, urls: Iterable[str]) -> dict[str, dict]:
+        """url → facts of the cached pages among `urls` (one query per 500). An incremental
+        scan asks for thousands: a prepared statement, no ORM session."""
+        hashes = [self.url_hash(url) for url in dict.fromkeys(urls)]
+        found: dict[str, dict] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(hashes), 500):
+                found.update(connection.execute(_FACTS_OF, {"site": site, "hashes": hashes[start:start + 500]}).all())
+        return found
+
     def save_cache(self, site: str, url: str, kind: str, status: int, etag: str | None, last_modified: str | None,
                    digest: str, checks_key: str, fetched_on: date, facts: dict, scan_id: int = 0) -> None:
-        values = dict(kind=kind, status=status, etag=etag, last_modified=last_modified, digest=digest,
-                      checks_key=checks_key, fetched_on=fetched_on, facts=json.loads(json.dumps(facts, default=str)),
-                      scan_id=scan_id)
+        entry = dict(url=url, kind=kind, status=status, etag=etag, last_modified=last_modified, digest=digest,
+                     checks_key=checks_key, fetched_on=fetched_on, facts=facts, scan_id=scan_id)
         with self.session() as s:
-            row = s.scalar(select(CachedPage).where(CachedPage.site == site, CachedPage.url_hash == self.url_hash(url)))
-            if row is None:
-                s.add(CachedPage(site=site, url=url, url_hash=self.url_hash(url), **values))
-            else:
-                for key, value in values.items():
-                    setattr(row, key, value)
+            self._write_cache(s, site, [PageRecord(url, status, cache=entry)], None)
 
     def drop_cache(self, site: str, url: str) -> None:
         with self.session() as s:
-            s.execute(CachedPage.__table__.delete().where(CachedPage.site == site,
-                                                          CachedPage.url_hash == self.url_hash(url)))
+            s.execute(delete(CachedPage).where(CachedPage.site == site, CachedPage.url_hash == self.url_hash(url)))
 
     def open_text_finding_urls(self, site: str) -> set[str]:
         """Pages (and attachments) of a site with page findings still to fix: incremental
@@ -594,51 +736,6 @@ class Store:
             return set(s.scalars(select(FindingRow.url).where(
                 FindingRow.site == site, FindingRow.status.in_(OPEN_STATUSES),
                 FindingRow.category.in_(TEXT_CATEGORIES), FindingRow.url.is_not(None)).distinct()))
-
-    def record_unchanged_pages(self, scan_id: int, pages: list[dict[str, Any]], revalidated: Iterable[str] = (),
-                               site: str | None = None) -> int:
-        """Record pages this scan found unchanged (not re-checked), in one transaction: a page
-        row each, and their open page findings carried over as seen by this scan. `revalidated`:
-        URLs the server confirmed unchanged tonight (their cache entry is marked fetched).
-        Returns how many findings were carried over."""
-        with self.session() as s:
-            scan = s.get(Scan, scan_id)
-            if scan is None:
-                raise KeyError(scan_id)
-            urls = [p["url"] for p in pages]
-            have = set(s.scalars(select(Page.url).where(Page.scan_id == scan_id, Page.url.in_(urls)))) if urls else set()
-            for p in pages:
-                if p["url"] in have:
-                    continue
-                have.add(p["url"])
-                s.add(Page(scan_id=scan_id, url=p["url"], status=p.get("status"), title=p.get("title"),
-                           published=p.get("published"), column=p.get("column"), department=p.get("department")))
-                scan.pages = (scan.pages or 0) + 1
-            carried = 0
-            by_source: dict[int, list[str]] = {}
-            for p in pages:
-                by_source.setdefault(int(p.get("source_scan") or 0), []).append(p["url"])
-            for source, source_urls in by_source.items():
-                for start in range(0, len(source_urls), 500):
-                    chunk = source_urls[start:start + 500]
-                    # the findings the scan that read this content saw on the page, still open
-                    rows = s.scalars(select(FindingRow).join(Sighting, Sighting.finding_id == FindingRow.id).where(
-                        Sighting.scan_id == source, FindingRow.site == scan.target, FindingRow.url.in_(chunk),
-                        FindingRow.status.in_(OPEN_STATUSES), FindingRow.category.in_(TEXT_CATEGORIES)))
-                    for row in rows:
-                        if row.last_scan_id != scan.id and row.status == "new":
-                            row.status = "open"
-                        row.last_seen, row.last_scan_id = scan.scan_date, scan.id
-                        if s.get(Sighting, (row.id, scan.id)) is None:
-                            s.add(Sighting(finding_id=row.id, scan_id=scan.id))
-                        carried += 1
-            revalidated = [self.url_hash(u) for u in revalidated]
-            if revalidated and site:
-                for start in range(0, len(revalidated), 500):
-                    s.execute(update(CachedPage).where(CachedPage.site == site,
-                                                       CachedPage.url_hash.in_(revalidated[start:start + 500]))
-                              .values(fetched_on=scan.scan_date))
-            return carried
 
     def pages(self, scan_id: int) -> list[Page]:
         with self.session() as s:

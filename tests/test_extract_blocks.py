@@ -218,3 +218,23 @@ def test_input_tree_is_not_modified():
     before = lxml.html.tostring(tree)
     split_text(tree)
     assert lxml.html.tostring(tree) == before
+
+
+def test_the_text_without_links_comes_with_the_main_text_in_one_pass():
+    """page_texts renders the main text, and the same without link text (for the blank notice),
+    in one walk: both as render_text gives them, on real pages and on odd nesting."""
+    from monitor.extract.blocks import _body, find_chrome, page_texts
+
+    odd = ("<html><body><div class='nav'><a href='/'>首页</a></div><p>暂无<a href='x'>链<b>接</b></a>信息<!-- c -->尾</p>"
+           "<a class='top' href='/t'>返回顶部</a>后<table><tr><td><a href='y'><div>块</div></a>格</td></tr></table>"
+           "<script>var a;</script>完</body></html>")
+    pages = [path.read_bytes() for path in sorted(FIXTURES.glob("*.html"))]
+    for raw in pages + [odd.encode("utf-8")]:
+        html = decode_html(raw)[0]
+        for tree in (parse(html), lxml.etree.fromstring(html, lxml.etree.HTMLParser())):
+            body = _body(tree)
+            chrome = find_chrome(body)
+            main, blocks, without_links = page_texts(body, chrome)
+            assert main == render_text(body, set(chrome))
+            assert blocks == [t for t in (render_text(el) for el in chrome) if t]
+            assert without_links == render_text(body, set(chrome) | set(body.iter("a")))

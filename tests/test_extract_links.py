@@ -302,3 +302,31 @@ def test_scripts_are_read_for_the_identity_check_only():
     assert [urlsplit(s.url).hostname for s in scripts] == ["zfwzgl.www.gov.cn", "dcs.conac.cn"]
     text = lxml.html.document_fromstring(html).text_content()
     assert check_home_identity("http://www.example.gov.cn/", text, links) == []
+
+
+def test_links_resolved_from_the_cache_are_those_urljoin_gives():
+    """Resolved links are cached by the part of the base they depend on (scheme, host,
+    folder): every base must get what urljoin and canonicalisation would give it."""
+    import itertools
+    import random
+
+    from monitor.extract import links as module
+
+    bases = ["http://x.gov.cn/a/b/page.html", "http://x.gov.cn/a/b/other.html?id=3", "http://x.gov.cn/a/b/",
+             "http://x.gov.cn/a/c/page.html", "http://x.gov.cn", "http://x.gov.cn/", "https://x.gov.cn/a/b/page.html",
+             "http://y.gov.cn:8080/a/b/page.html", "http://X.gov.cn/a/b/page.html;jsessionid=1?q=2",
+             "http://x.gov.cn/a/b;p=/x/page.html", "http://[::1/bad"]
+    hrefs = ["page2.html", "./p.html", "../up.html", "../../../over.html", "/root.html", "//other.gov.cn/x",
+             "http://z.gov.cn/a/../b", "HTTPS://Z.gov.cn/", "http:relative.html", "?page=2", ";jsessionid=9", "",
+             "#top", "javascript:void(0)", "java script:x", "mailto:a@b.cn", "ftp://f.gov.cn/a.pdf", "a b.html",
+             "\x01?q", "a\tb.html", "/\n/evil.cn/", "附件.pdf", "%E9%99%84.pdf", "a.html#frag", "  spaced.html  ",
+             "data:text/html,x", "//", "//?q", "//#f", "///x", "http:///x", "http://?q", "HTTPS://#f", "/", ".",
+             ".."]
+    pairs = list(itertools.product(bases, hrefs))
+    for order in range(3):
+        random.Random(order).shuffle(pairs)
+        module._RESOLVED.clear()
+        for base, href in pairs:
+            raw = href.strip()
+            expected = None if not raw or raw.startswith("#") else module._join(base, raw)
+            assert module._resolve(base, href) == expected, (base, href)

@@ -5,7 +5,8 @@ the scan's status and message, the page row's Chinese error — and lose nothing
 Here: connection resets (mid-body and before any answer) and a 5xx storm; a 200 MB page (with
 and without Content-Length); zip-bomb XLSX attachments; pages whose encoding is mis-declared or
 broken; SQLite locked by another process for a while; a page whose results the database
-refuses; a private PostgreSQL server restarted mid-crawl.
+refuses; a database that refuses every write (the crawl stops); a private PostgreSQL server
+restarted mid-crawl.
 
 Elsewhere: slow pages, redirect loops, binary junk, malformed HTML and the size cap on a 150 KB
 page (test_crawl.py::test_bad_pages_are_recorded_and_do_not_stop_the_crawl); calendar and paging
@@ -38,7 +39,7 @@ from monitor import settings
 from monitor.store import Store
 from servers import (
     Reply, Req, closed_port, html_doc, huge_page, page, paragraphs, raw, reset_at_once, reset_mid_body, serve,
-    server_error,
+    server_error, slow,
 )
 from test_crawl import govmon
 from test_readers import lie_about_size, make_xlsx, zip_bomb
@@ -381,6 +382,62 @@ def test_a_page_the_database_refuses_makes_the_scan_partial_and_loses_nothing(tm
     assert STEADY[1] in pages(url, third.id)
     assert typos(url) == {STEADY[0]: "fixed", STEADY[1]: "open", STEADY[2]: "open"}
 
+
+
+# Every page row refused, as by a full disk: the database is no use to the crawl
+REFUSE_ALL = ("CREATE TRIGGER govmon_test_fault BEFORE INSERT ON pages "
+              "BEGIN SELECT RAISE(ABORT, 'database or disk is full (simulated)'); END")
+MANY = [f"/m{i}.html" for i in range(100)]
+
+
+def test_a_database_that_refuses_every_write_stops_the_crawl_and_fails_the_scan(tmp_path, crawl_env):
+    """After MONITOR_STORE_MAX_FAILURES failed writes in a row the crawl stops (instead of
+    reading the rest of the site for nothing, or waiting out the busy timeout page by page),
+    the scan fails and says why, nothing is fixed, and the next night is complete."""
+    routes: dict[str, Any] = {"/": page("测试县人民政府", "欢迎访问。", links=MANY)}
+    # slow enough that reading every page takes a while (one at a time: ≥ 10 s)
+    routes.update({path: slow(0.1, article(i, typo=i < 2)) for i, path in enumerate(MANY)})
+    url = sqlite_url(tmp_path)
+    with serve(routes) as site:
+        config = write_config(tmp_path, site.base, per_host=1)
+        proc, first = night(config, "2026-11-20", crawl_env)
+        assert first.status == "complete", (first.message, proc.stderr[-2000:])
+        first_pages = pages(url, first.id)
+        assert typos(url) == {MANY[0]: "new", MANY[1]: "new"}
+
+        site.routes[MANY[0]] = slow(0.1, article(0, typo=False))  # corrected on the site
+        with closing(sqlite3.connect(tmp_path / "govmon.db")) as db:
+            db.execute(REFUSE_ALL)
+            db.commit()
+        hits = {path: site.count(path) for path in MANY}
+        # --full: every page would be read again, so a crawl that did not stop would read all
+        proc = govmon("scan", "--config", str(config), "--as-of", "2026-11-21", "--no-report", "--full",
+                      cwd=tmp_path, env=crawl_env)
+        read = [path for path in MANY if site.count(path) > hits[path]]
+        with opened(url) as store:
+            second = store.scans("t", limit=1)[0]
+        assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+        assert proc.returncode == 1  # govmon scan says a scan failed
+        assert second.status == "failed" and second.stats["finish_reason"] == "store_unavailable"
+        assert second.message.startswith("数据库连续多次写入失败（无法连接、被其他程序锁定或磁盘已满），已停止抓取；")
+        assert f"{second.stats['store_errors']} 个页面或检查结果未能写入" in second.message
+        assert second.stats["store_errors"] >= settings.MONITOR_STORE_MAX_FAILURES
+        assert len(read) < len(MANY) / 2  # it stopped early
+        log = crawl_log(tmp_path, second.id)
+        assert "数据库连续 20 次写入失败，判定数据库无法使用，停止抓取" in log
+        # failed writes, each logged with its reason; no more tries after giving up
+        assert 0 < log.count("未能写入数据库：") <= settings.MONITOR_STORE_MAX_FAILURES
+        assert "database or disk is full (simulated)" in log
+        assert pages(url, second.id) == {}
+        assert typos(url) == {MANY[0]: "new", MANY[1]: "new"}  # nothing fixed, nothing lost
+        assert pages(url, first.id) == first_pages
+
+        with closing(sqlite3.connect(tmp_path / "govmon.db")) as db:
+            db.execute("DROP TRIGGER govmon_test_fault")
+            db.commit()
+        proc, third = night(config, "2026-11-22", crawl_env)
+    assert third.status == "complete", third.message
+    assert typos(url) == {MANY[0]: "fixed", MANY[1]: "open"}
 
 class PrivatePostgres:
     """A throw-away PostgreSQL cluster of this test's own, on a free port of 127.0.0.1 (never

@@ -184,3 +184,35 @@ def test_incremental_scans_can_be_turned_off(tmp_path, crawl_env):
         after = gets(server)
     assert all(after[p] == before[p] + 1 for p in ARTICLES)
     assert second.stats["incremental"] is False and second.stats["unchanged_skipped"] == 0
+
+
+def test_a_page_rebuilt_from_its_facts_is_the_page_the_site_checks_saw():
+    """facts_of → JSON (as stored) → item_from_facts keeps what the site checks and the crawl
+    use; facts written by earlier versions (links and entries as objects) still read back."""
+    import json
+
+    from monitor.incremental import facts_of, item_from_facts
+    from monitor.items import LinkItem, ListEntry, PageItem
+
+    links = [LinkItem("http://x.gov.cn/a.html", "通知", "page"), LinkItem("http://y.cn/", "", "external"),
+             LinkItem("http://x.gov.cn/logo.png", "标识", "image")]
+    attachments = [LinkItem("http://x.gov.cn/f.xlsx", "附件：名单", "attachment", "xlsx")]
+    entries = [ListEntry("http://x.gov.cn/a.html", "通知", date(2026, 11, 2)), ListEntry("http://x.gov.cn/b.html")]
+    item = PageItem(url="http://x.gov.cn/list.html", status=200, title="通知公告", meta={"ColumnName": "通知公告"},
+                    published=date(2026, 11, 3), published_source="meta", main_text="正文" * 30, links=links,
+                    attachments=attachments, list_entries=entries, blank_notice=True, encoding="gbk",
+                    content_type="text/html")
+    facts = json.loads(json.dumps(facts_of(item)))
+    back = item_from_facts(facts, item.url, 200, 2, "http://x.gov.cn/")
+    assert (back.links, back.attachments, back.list_entries) == (links, attachments, entries)
+    assert (back.title, back.meta, back.published, back.main_chars, back.blank_notice, back.encoding) == \
+        ("通知公告", {"ColumnName": "通知公告"}, date(2026, 11, 3), 60, True, "gbk")
+    assert back.cached and back.depth == 2 and back.main_text == ""
+
+    older = dict(facts, links=[{"url": l.url, "text": l.text, "kind": l.kind, "extension": l.extension} for l in links],
+                 attachments=[{"url": a.url, "text": a.text, "kind": a.kind, "extension": a.extension}
+                              for a in attachments],
+                 entries=[{"url": e.url, "text": e.text, "date": e.date.isoformat() if e.date else None}
+                          for e in entries])
+    again = item_from_facts(older, item.url, 200, 2, None)
+    assert (again.links, again.attachments, again.list_entries) == (links, attachments, entries)

@@ -36,6 +36,33 @@ def test_autothrottle_and_retry_after_are_on_by_default():
     assert settings.CONCURRENT_REQUESTS_PER_DOMAIN == 4
 
 
+def test_autothrottle_learns_from_304_answers_as_from_200_and_not_from_errors():
+    """An incremental rescan gets mostly 304 Not Modified: they lower the delay when the server
+    answers fast, as 200s do (Scrapy's AutoThrottle only lets a 200 lower it); an error page
+    still cannot lower it, and a slow answer of any kind raises it."""
+    from types import SimpleNamespace
+
+    from scrapy.extensions.throttle import AutoThrottle as ScrapyAutoThrottle
+    from scrapy.utils.test import get_crawler
+
+    from monitor.throttle import AutoThrottle
+
+    crawler = get_crawler(settings_dict={"AUTOTHROTTLE_ENABLED": True})
+    assert settings.EXTENSIONS == {"scrapy.extensions.throttle.AutoThrottle": None, "monitor.throttle.AutoThrottle": 0}
+    assert issubclass(AutoThrottle, ScrapyAutoThrottle)
+    throttle = AutoThrottle(crawler)
+    throttle.mindelay, throttle.maxdelay = 0.0, 30.0
+
+    def after(status: int, latency: float, delay: float = 1.0) -> float:
+        slot = SimpleNamespace(delay=delay)
+        throttle._adjust_delay(slot, latency, SimpleNamespace(status=status))
+        return slot.delay
+
+    assert after(200, 0.01) == after(304, 0.01) < 1.0  # a fast server: the delay comes down
+    assert after(404, 0.01) == after(503, 0.01) == 1.0  # error pages are quick: no evidence
+    assert after(304, 8.0) == after(500, 8.0) == after(200, 8.0) > 1.0  # a slow server: up
+
+
 def busy_then_ready(wait: str) -> tuple[Any, list[float]]:
     """429 with Retry-After on the first request, the page after that; request times kept."""
     times: list[float] = []

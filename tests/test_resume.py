@@ -11,11 +11,13 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from sqlalchemy import select
 
-from monitor.store import Store
+from monitor.store import CachedPage, Store
 from servers import Reply, Req, dated_entries_page, page, serve, slow, validated
 from test_crawl import govmon
 
@@ -79,11 +81,20 @@ def test_a_killed_scan_fixes_nothing_and_the_next_one_resumes(tmp_path, crawl_en
             time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGKILL)  # the crawl process and govmon itself, no goodbye
         proc.wait()
-        read_before_kill = {p for p in ARTICLES if server.count(p) > hits_before[p]}
-        assert 4 <= len(read_before_kill) < len(ARTICLES)
+        requested = {p for p in ARTICLES if server.count(p) > hits_before[p]}
+        # what the killed scan stored: whole pages — row, findings and cache entry together
+        # (the pages in flight, or waiting for their batch's transaction, are not there)
+        read_before_kill = {urlsplit(p.url).path for p in store.pages(killed.id)} & set(ARTICLES)
+        assert 4 <= len(read_before_kill) < len(ARTICLES) and read_before_kill <= requested
+        with store.session() as s:
+            cached = {urlsplit(url).path for url in s.scalars(
+                select(CachedPage.url).where(CachedPage.site == "t", CachedPage.scan_id == killed.id))}
+        assert cached & set(ARTICLES) == read_before_kill
+        sighted = {urlsplit(f.url).path for f in store.findings(scan_ids=[killed.id], statuses=None) if f.text == TYPO}
+        assert sighted == {p for i, p in enumerate(ARTICLES) if i % 6 == 0 and i and p in read_before_kill}
         assert all(f.status != "fixed" for f in store.findings(statuses=None))  # killed: nothing fixed
         hits_killed = {p: server.count(p) for p in ARTICLES}
-        # the next run the same night resumes: what was read is not read again
+        # the next run the same night resumes: what was read and stored is not read again
         again = govmon("scan", "--config", str(config), "--as-of", "2026-11-21", "--no-report",
                        cwd=tmp_path, env=crawl_env, timeout=180)
         assert again.returncode == 0, again.stderr

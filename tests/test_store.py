@@ -236,3 +236,50 @@ def test_findings_of_accounts_taken_out_of_the_registry_are_closed(store):
     assert store.close_removed_accounts(scan_id, ["wb"]) == 1
     store.finish_scan(scan_id, "complete")
     assert statuses(store) == {"停更": "fixed"}
+
+
+def test_pages_are_recorded_in_batches_whole_or_not_at_all(store):
+    """Store.record_pages (the crawl's batches): each page with its findings and its cache
+    entry, the scan's counts once; unchanged pages carry their findings over; and a batch the
+    database refuses leaves nothing of any of its pages — no cache entry without its findings."""
+    from monitor.store import PageRecord
+
+    a, b, c, d = (f"http://127.0.0.1/{name}.html" for name in "abcd")
+
+    def entry(url, digest, scan_id, day=D1):
+        return {"url": url, "kind": "article", "status": 200, "etag": '"e"', "last_modified": None,
+                "digest": digest, "checks_key": "k", "fetched_on": day, "scan_id": scan_id,
+                "facts": {"title": url, "published": date(2026, 10, 1)}}
+
+    first = store.start_scan("portal", D1)
+    carried = store.record_pages(first, [
+        PageRecord(a, 200, findings=[typo(a)], cache=entry(a, "1", first)),
+        PageRecord(b, 0, error="连接超时"),
+        PageRecord(a, 200, findings=[typo(a)], cache=entry(a, "2", first)),  # twice: one row, the last entry
+        PageRecord(c, 200, cache=entry(c, "3", first)),
+    ], site="portal")
+    assert carried == 0
+    scan_row = store.get_scan(first)
+    assert (scan_row.pages, scan_row.page_errors) == (3, 1)
+    assert store.cache_index("portal")[a][4] == "2"
+    assert store.cache_facts_many("portal", [a, c, d]) == {
+        a: {"title": a, "published": "2026-10-01"}, c: {"title": c, "published": "2026-10-01"}}
+    store.finish_scan(first, "complete")
+
+    # the next night: a unchanged (its finding carried over, its entry confirmed), c's entry dropped
+    second = store.start_scan("portal", D2)
+    carried = store.record_pages(second, [PageRecord(a, 200, unchanged=True, source_scan=first, revalidated=a),
+                                          PageRecord(c, 200, drop_cache=c), PageRecord(b, 200)], site="portal")
+    assert carried == 1
+    assert {url: row[6] for url, row in store.cache_index("portal").items()} == {a: D2}
+    assert [p.findings for p in store.pages(second)] == [0, 0, 0]
+    store.finish_scan(second, "complete")
+    assert statuses(store) == {"再接再励": "open"}
+
+    # a batch the database refuses (a page without a URL): nothing of it is stored
+    third = store.start_scan("portal", D3)
+    with pytest.raises(Exception):
+        store.record_pages(third, [PageRecord(d, 200, findings=[typo(d, text="按装")], cache=entry(d, "4", third, D3)),
+                                   PageRecord(None, 200)], site="portal")  # type: ignore[arg-type]
+    assert store.pages(third) == [] and store.get_scan(third).pages == 0
+    assert "按装" not in statuses(store) and d not in store.cache_index("portal")

@@ -318,14 +318,14 @@ def check_ip_links(site_host: str, links: Iterable[tuple[str, LinkItem]]) -> lis
     seen: set[str] = set()
     for parent_url, link in links:
         target = link.url
-        if target in seen:
+        if target in seen:  # (each target once: a site links the same ones from every page)
             continue
+        seen.add(target)
         address = _ip(_host(target))
         if address is None:
             continue
         if (own_ip is not None and address == own_ip) or str(address) == own:
             continue
-        seen.add(target)
         findings.append(Finding(
             rule="ip-link",
             category=CATEGORY,

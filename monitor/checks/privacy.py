@@ -327,6 +327,7 @@ def _folding_to(predicate) -> str:
 
 
 _DIGITS = "0-9" + _folding_to(lambda ch: ch.isascii() and ch.isdigit())
+_ANY_DIGIT = re.compile(f"[{_DIGITS}]")
 _SEPARATORS = r" \-" + _folding_to(lambda ch: ch in " -")
 # Every number this module looks for (IDs, mobiles, cards, grouped or not) contains three
 # digits, at most one separator, then four digits. A text without such a run has nothing to
@@ -399,6 +400,8 @@ def redact(text: str) -> str:
     characters become `*`, everything else is unchanged (full-width digits that stay
     visible stay full-width), so offsets into the string stay valid.
     """
+    if not _ANY_DIGIT.search(text):  # every pattern here needs digits: most titles and link texts have none
+        return text
     folded = _fold(text)
     masked = folded
     # edges first: a cut 15-digit tail of an ID must not be masked as a whole number

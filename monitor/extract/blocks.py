@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lxml import etree
+
 _DROP = {"script", "style", "noscript", "template", "head", "title"}
 _BLOCK = {
     "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "div", "dl",
@@ -51,11 +53,16 @@ def split_text(tree: Any) -> tuple[str, list[str]]:
     body = _body(tree)
     if body is None:
         return "", []
-    chrome = find_chrome(body)
-    skip = set(chrome)
-    main_text = render_text(body, skip)
-    blocks = [text for text in (render_text(el) for el in chrome) if text]
+    main_text, blocks, _ = page_texts(body, find_chrome(body))
     return main_text, blocks
+
+
+def page_texts(body: Any, chrome: list[Any]) -> tuple[str, list[str], str]:
+    """split_text of a page whose body and chrome are at hand, and the main text without the
+    text of its links (``render_text(body, chrome + every <a>)``, for listing's blank notice)."""
+    main_text, without_links = render_text_pair(body, set(chrome), "a")
+    blocks = [text for text in (render_text(el) for el in chrome) if text]
+    return main_text, blocks, without_links
 
 
 def find_chrome(body: Any) -> list[Any]:
@@ -83,41 +90,78 @@ def render_text(root: Any, skip: set[Any] | frozenset[Any] = frozenset()) -> str
 
     Elements in ``skip`` are left out (their tail text is kept).
     """
+    if not isinstance(root.tag, str) or root.tag.lower() in _DROP or root in skip:
+        return ""
     out: list[str] = []
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        el, closing = stack.pop()
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower()
-        if closing:
-            out.append(_after(tag))
-            if el is not root and el.tail:
-                out.append(el.tail)
-            continue
-        if not tag or tag in _DROP or el in skip:  # comments, PIs, dropped, skipped
-            if el is not root:
-                out.append(_after(tag) + (el.tail or ""))
-            continue
-        if tag in _BLOCK or tag == "br":
-            out.append("\n")
-        if el.text:
-            out.append(el.text)
-        stack.append((el, True))
-        stack.extend((child, False) for child in reversed(el))
+    append = out.append
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        if event == "start":
+            tag = el.tag.lower()
+            if tag in _DROP or el in skip:
+                walker.skip_subtree()  # its "end" still comes: its tail is kept there
+                continue
+            if tag in _BLOCK or tag == "br":
+                append("\n")
+            if el.text:
+                append(el.text)
+        elif event == "end":
+            tag = el.tag.lower()
+            if tag in _BLOCK:
+                append("\n")
+            elif tag in _CELL:
+                append(" ")
+            if el.tail and el is not root:
+                append(el.tail)
+        elif el.tail:  # a comment or processing instruction: its tail is text of the parent
+            append(el.tail)
     return _tidy("".join(out))
 
 
-def _after(tag: str) -> str:
-    if tag in _BLOCK:
-        return "\n"
-    if tag in _CELL:
-        return " "
-    return ""
+def render_text_pair(root: Any, skip: set[Any] | frozenset[Any], leave_out: str) -> tuple[str, str]:
+    """``render_text(root, skip)``, and in the same pass the text without the elements tagged
+    `leave_out` (``render_text(root, skip | set(root.iter(leave_out)))``)."""
+    if not isinstance(root.tag, str) or root.tag.lower() in _DROP or root in skip:
+        return "", ""
+    out: list[str] = []
+    rest: list[str] = []  # without leave_out
+    inside = 0  # leave_out elements the walk is in
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, el in walker:
+        if event == "start":
+            tag = el.tag.lower()
+            if tag in _DROP or el in skip:
+                walker.skip_subtree()
+                continue
+            if el.tag == leave_out:
+                inside += 1
+            piece = ("\n" if tag in _BLOCK or tag == "br" else "") + (el.text or "")
+        elif event == "end":
+            tag = el.tag.lower()
+            if el.tag == leave_out and not (tag in _DROP or el in skip):
+                inside -= 1
+            tail = el.tail if el.tail and el is not root else ""
+            piece = ("\n" if tag in _BLOCK else " " if tag in _CELL else "") + tail
+        else:
+            piece = el.tail or ""
+        if piece:
+            out.append(piece)
+            if not inside:
+                rest.append(piece)
+    return _tidy("".join(out)), _tidy("".join(rest))
+
+
+def text_content(el: Any) -> str:
+    """All the text in ``el`` (lxml.html's ``text_content()``, for any lxml element)."""
+    return _STRING(el)
+
+
+_STRING = etree.XPath("string()", smart_strings=False)
 
 
 def _tidy(text: str) -> str:
-    lines = (_HSPACE.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    # [^\S\n] never crosses a line: one pass over the text, then the lines
+    return "\n".join(filter(None, map(str.strip, _HSPACE.sub(" ", text).split("\n"))))
 
 
 def _body(tree: Any) -> Any:
@@ -155,11 +199,12 @@ def _looks_chrome(el: Any) -> bool:
 
 
 def _is_article_container(el: Any) -> bool:
-    if not isinstance(el.tag, str):
+    tag = el.tag
+    if not isinstance(tag, str):
         return False
-    if el.tag.lower() == "article":
+    if tag.lower() == "article":
         return True
-    if (el.get("id") or "").strip().lower() in _ARTICLE_IDS:
+    ident, classes = el.get("id"), el.get("class")
+    if ident and ident.strip().lower() in _ARTICLE_IDS:
         return True
-    classes = (el.get("class") or "").lower().split()
-    return any(c in _ARTICLE_CLASSES for c in classes)
+    return bool(classes) and not _ARTICLE_CLASSES.isdisjoint(classes.lower().split())

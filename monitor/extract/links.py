@@ -10,6 +10,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
+from monitor.extract.blocks import text_content
 from monitor.items import LinkItem
 
 ATTACHMENT_EXTENSIONS = frozenset(
@@ -230,11 +231,11 @@ def extract_links(tree: Any, base_url: str) -> tuple[list[LinkItem], list[LinkIt
         url = _resolve(base, raw)
         if url is None:
             continue
-        text = _link_text(el)
         if url in seen:
-            if not seen[url].text and text:
-                seen[url].text = text
+            if not seen[url].text:
+                seen[url].text = _link_text(el)
             continue
+        text = _link_text(el)
         extension = attachment_extension(url) if tag not in ("img", "script") else None
         if tag == "script":
             # only for the identity check: the 党政机关网站标识 and the 我为政府网站找错 entry
@@ -244,7 +245,7 @@ def extract_links(tree: Any, base_url: str) -> tuple[list[LinkItem], list[LinkIt
             kind = "image"
         elif extension:
             kind = "attachment"
-        elif (urlsplit(url).hostname or "").lower() != own_host:
+        elif _hostname(url) != own_host:
             kind = "external"
         else:
             kind = "page"
@@ -254,6 +255,12 @@ def extract_links(tree: Any, base_url: str) -> tuple[list[LinkItem], list[LinkIt
     return links, attachments
 
 
+@functools.lru_cache(maxsize=65536)
+def _hostname(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+@functools.lru_cache(maxsize=65536)
 def attachment_extension(url: str) -> str | None:
     """The attachment extension of the path's file name, else of a query value (file=a.xlsx)."""
     try:
@@ -285,7 +292,19 @@ def _resolve(base: str, raw: str | None) -> str | None:
     if raw is None:
         return None
     raw = raw.strip()
-    if not raw or raw.startswith("#") or raw.lower().replace(" ", "").startswith(_SKIP_SCHEMES):
+    if not raw or raw[0] == "#":
+        return None
+    key = (_join_scope(base, raw), raw)
+    url = _RESOLVED.get(key, _UNKNOWN)
+    if url is _UNKNOWN:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()
+        url = _RESOLVED[key] = _join(base, raw)
+    return url  # type: ignore[return-value]
+
+
+def _join(base: str, raw: str) -> str | None:
+    if raw.lower().replace(" ", "").startswith(_SKIP_SCHEMES):
         return None
     try:
         url = canonicalize_url(urljoin(base, raw))
@@ -295,10 +314,56 @@ def _resolve(base: str, raw: str | None) -> str | None:
     return url if scheme in _LINK_SCHEMES else None
 
 
+#: resolved links by (what of the base they depend on, href): every page of a site repeats
+#: the same nav and footer links, and the pages of a folder the same relative ones
+_RESOLVED: dict[tuple[str, str], str | None] = {}
+_RESOLVED_MAX = 65536
+_UNKNOWN = object()
+_HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _join_scope(base: str, raw: str) -> str:
+    """The part of `base` that ``urljoin(base, raw)`` depends on (RFC 3986 §5.2): its scheme
+    for an absolute or scheme-relative href (``http://…``, ``//…``), its scheme and host for
+    a root-relative one (``/…``), its folder for a relative path (``a.html``, ``../b/``), the
+    whole of it otherwise (``?page=2``, ``;jsessionid=…``, other schemes, and characters that
+    urljoin drops or strips: controls)."""
+    if raw[0] in "?;" or not raw.isprintable():
+        return "base " + base
+    try:
+        scheme, origin, folder = _base_parts(base)
+    except ValueError:
+        return "base " + base
+    if raw[0] == "/":
+        if not raw.startswith("//"):
+            return origin
+        return ("scheme " + scheme) if _host_follows(raw[2:]) else "base " + base
+    head = raw[:8].lower()
+    if head.startswith(("http://", "https://")):
+        return ("scheme " + scheme) if _host_follows(raw[head.index("//") + 2:]) else "base " + base
+    if _HAS_SCHEME.match(raw):
+        return "base " + base
+    return folder
+
+
+def _host_follows(rest: str) -> bool:
+    """Whether what follows `//` starts with a host (else urljoin takes the base's, and more)."""
+    return rest[:1] not in ("", "/", "?", "#")
+
+
+@functools.lru_cache(maxsize=1024)
+def _base_parts(base: str) -> tuple[str, str, str]:
+    """(scheme, scheme://netloc, scheme://netloc/folder/) of a base URL (keys of _RESOLVED:
+    the three kinds cannot be mistaken for one another, nor for "scheme …" and "base …")."""
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return parts.scheme, "origin " + origin, "folder " + origin + parts.path[:parts.path.rfind("/") + 1]
+
+
 def _link_text(el: Any) -> str:
     tag = el.tag.lower()
     if tag == "a":
-        text = _SPACE.sub(" ", el.text_content()).strip()
+        text = _SPACE.sub(" ", text_content(el)).strip()
         if text:
             return text
     if tag == "area":

@@ -23,6 +23,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -30,7 +31,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.extract.blocks import render_text
+from monitor.extract.blocks import render_text, text_content
 from monitor.extract.dates import make_date
 from monitor.extract.links import _document_base, _resolve as resolve_link
 from monitor.items import ListEntry
@@ -77,9 +78,11 @@ _SCHEMES = {"http", "https"}
 
 
 def extract_listing(
-    tree: Any, base_url: str, chrome: Iterable[Any] = (), today: date | None = None
+    tree: Any, base_url: str, chrome: Iterable[Any] = (), today: date | None = None,
+    text_without_links: str | None = None,
 ) -> tuple[list[ListEntry], bool]:
-    """(entries, blank_notice) of a parsed page; see the module docstring for the rules."""
+    """(entries, blank_notice) of a parsed page; see the module docstring for the rules.
+    `text_without_links`: blocks.page_texts' third text, when the caller has it already."""
     root = tree.getroot() if hasattr(tree, "getroot") else tree
     body = _body(root)
     if body is None:
@@ -95,8 +98,10 @@ def extract_listing(
         if a in in_chrome:
             continue
         url = _resolve(base, a.get("href"))
+        if url is None:
+            continue
         text = _entry_text(a)
-        if url is None or not text or _is_nav(text):
+        if not text or _is_nav(text):
             continue
         found = _row_date(a, limit, link_counts)
         seen = by_url.get(url)
@@ -105,14 +110,16 @@ def extract_listing(
             entries.append(by_url[url])
         elif seen.date is None:
             seen.date = found
-    return entries, _blank_notice(body, chrome_set | set(body.iter("a")))
+    if text_without_links is None:
+        text_without_links = render_text(body, chrome_set | set(body.iter("a")))
+    return entries, _blank_notice(text_without_links)
 
 
 # -- text and navigation ----------------------------------------------------------------------
 
 
 def _entry_text(a: Any) -> str:
-    text = _fold(a.text_content())
+    text = _fold(text_content(a))
     title = _fold(a.get("title") or "")
     if title and (not text or unicodedata.normalize("NFKC", text).endswith("...")):
         return title
@@ -122,11 +129,13 @@ def _entry_text(a: Any) -> str:
     return _fold(img.get("alt") or img.get("title") or "") if img is not None else ""
 
 
+@functools.lru_cache(maxsize=65536)  # the site checks ask for every link of every page
 def is_nav_text(text: str) -> bool:
     """Paging or navigation link text (下一页, 更多>>, 2, 第3页 …)."""
     return _is_nav(text)
 
 
+@functools.lru_cache(maxsize=65536)
 def is_paging_text(text: str) -> bool:
     """Link text that moves within one list: 下一页, 尾页, 2, 第3页, >> (not 首页, 更多, 返回)."""
     word = _nav_word(text)
@@ -156,7 +165,7 @@ def _row_date(a: Any, limit: date, link_counts: dict[Any, int]) -> date | None:
             found = _match_date(match, limit)
             if found:
                 return found
-    for own in (_fold(a.text_content()), _fold(a.get("title") or "")):
+    for own in (_fold(text_content(a)), _fold(a.get("title") or "")):
         found = _edge_date(unicodedata.normalize("NFKC", own), limit)
         if found:
             return found
@@ -203,8 +212,8 @@ def _match_date(match: re.Match[str], limit: date) -> date | None:
 # -- blank notice ----------------------------------------------------------------------------------
 
 
-def _blank_notice(body: Any, skip: set[Any]) -> bool:
-    for line in unicodedata.normalize("NFKC", render_text(body, skip)).split("\n"):
+def _blank_notice(text: str) -> bool:
+    for line in unicodedata.normalize("NFKC", text).split("\n"):
         compact = "".join(line.split())
         if len(compact) <= NOTICE_MAX_CHARS and any(message in compact for message in BLANK_MESSAGES):
             return True

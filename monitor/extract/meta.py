@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from monitor.extract.blocks import text_content
+
 #: the meta names of the national government-website guidelines, in their canonical spelling
 GOV_META_NAMES = (
     "SiteName",
@@ -49,13 +51,14 @@ def gov_meta(tree: Any) -> dict[str, str]:
     return found
 
 
-def page_title(tree: Any) -> str:
-    """The ArticleTitle meta if present, else ``<title>``; whitespace folded."""
-    article_title = fold_space(gov_meta(tree).get("ArticleTitle", ""))
+def page_title(tree: Any, meta: dict[str, str] | None = None) -> str:
+    """The ArticleTitle meta if present, else ``<title>``; whitespace folded.
+    `meta`: gov_meta of the page, when the caller has it already."""
+    article_title = fold_space((gov_meta(tree) if meta is None else meta).get("ArticleTitle", ""))
     if article_title:
         return article_title
     for el in _root(tree).iter("title"):
-        return fold_space(el.text_content())
+        return fold_space(text_content(el))
     return ""
 
 

@@ -7,9 +7,8 @@ from datetime import date
 from typing import Any
 
 import lxml.etree
-import lxml.html
 
-from monitor.extract.blocks import _body, find_chrome, split_text
+from monitor.extract.blocks import _body, find_chrome, page_texts
 from monitor.extract.dates import publication_date
 from monitor.extract.links import canonicalize_url, extract_links
 from monitor.extract.listing import extract_listing
@@ -18,6 +17,17 @@ from monitor.items import PageItem
 
 # lxml refuses str input that carries an encoding declaration; the text is decoded already.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+# libxml2's HTML parser, as lxml.html's, but with plain elements: lxml.html picks each
+# element's class in Python, a good part of the extraction's time (bench/crawl.py).
+_PARSER = lxml.etree.HTMLParser()
+
+
+def parse_html(source: str) -> Any:
+    """The document element of an HTML text (lxml.html.document_fromstring, plain elements)."""
+    root = lxml.etree.fromstring(source, _PARSER)
+    if root is None:
+        raise lxml.etree.ParserError("Document is empty")
+    return root
 
 
 def extract_page(html: str, url: str, status: int = 200, today: date | None = None) -> PageItem:
@@ -30,22 +40,24 @@ def extract_page(html: str, url: str, status: int = 200, today: date | None = No
         item.error = "empty document"
         return item
     try:
-        tree = lxml.html.document_fromstring(source)
+        tree = parse_html(source)
     except (lxml.etree.ParserError, ValueError) as exc:
         item.error = f"unparseable HTML: {exc}"
         return item
     try:
         item.meta = gov_meta(tree)
-        item.title = page_title(tree)
-        item.main_text, item.chrome_blocks = split_text(tree)
-        item.published, item.published_source = publication_date(item.meta, item.main_text, url)
-        item.links, item.attachments = extract_links(tree, url)
+        item.title = page_title(tree, item.meta)
         body = _body(tree)
         chrome = find_chrome(body) if body is not None else []
-        entries, item.blank_notice = extract_listing(tree, url, chrome, today)
+        without_links = None
+        if body is not None:
+            item.main_text, item.chrome_blocks, without_links = page_texts(body, chrome)
+        item.published, item.published_source = publication_date(item.meta, item.main_text, url)
+        item.links, item.attachments = extract_links(tree, url)
+        entries, item.blank_notice = extract_listing(tree, url, chrome, today, without_links)
         records, item.scripted = _script_lists(tree)
         if records:  # a list the CMS ships as XML records in a script (Hanweb/大汉): read them too
-            fragment = lxml.html.document_fromstring(f"<html><body><ul>{records}</ul></body></html>")
+            fragment = parse_html(f"<html><body><ul>{records}</ul></body></html>")
             entries += extract_listing(fragment, url, (), today)[0]
         own = canonicalize_url(url)
         item.list_entries = [e for e in entries if e.url != own]
