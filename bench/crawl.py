@@ -219,7 +219,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the temporary folder (config, store, logs)")
     parser.add_argument("--source", help="run govmon from this checkout instead of the installed one")
     parser.add_argument("--profile", action="store_true",
-                        help="after the timed runs, one more 1st scan (fresh store) under py-spy (pip install py-spy); "
+                        help="after the timed runs, one more scan under py-spy (pip install py-spy): a 2nd scan "
+                             "again (the timed scans' store) with --scans 2, else a 1st scan (a fresh store); "
                              "prints where the crawl process spends its time")
     parser.add_argument("--max-depth", type=int, default=1000,
                         help="clicks from the home page, both crawls (default 1000: list pages chain by 下一页)")
@@ -319,9 +320,15 @@ def main() -> None:
             if spy is None:
                 print("--profile: py-spy not found (pip install py-spy)")
             else:
-                print("govmon scan under py-spy (a fresh store; not in the table) …", flush=True)
-                config = work / "profile.yaml"
-                write_config(config, server.url, max_pages, args.max_depth, database="profile.db")
+                if args.scans == 2 and args.only != "bare":
+                    # the store after the 2nd scan is as after the 1st: this scan is another 2nd
+                    print("govmon scan under py-spy (a 2nd scan again, unchanged portal; not in the table) …",
+                          flush=True)
+                    config = work / "monitor.yaml"
+                else:
+                    print("govmon scan under py-spy (a fresh store; not in the table) …", flush=True)
+                    config = work / "profile.yaml"
+                    write_config(config, server.url, max_pages, args.max_depth, database="profile.db")
                 raw = work / "scan.pyspy.txt"
                 run = measured("profiled", [spy, "record", "--subprocesses", "--nonblocking", "--rate", "50",
                                             "--format", "raw", "--output", str(raw), "--"] + govmon_command()

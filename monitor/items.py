@@ -70,6 +70,17 @@ class PageItem:
 
 
 @dataclass
+class UnchangedPages:
+    """Pages replayed from the cache (incremental scans), handed on together rather than one
+    item each: a nightly rescan replays thousands of unchanged articles, and Scrapy's handling
+    of an item (spider middlewares, item pipelines, signals) cost more than replaying it.
+    The pipelines treat each page as they treat a cached PageItem."""
+
+    pages: list[PageItem] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # none of their own (exporters read it)
+
+
+@dataclass
 class SiteAuditItem:
     """The site-level findings of one crawl (columns, home page, links, identity), yielded
     once at the end of the crawl, and the figures behind them for the report."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 
 from .extract.encoding import decode_html
@@ -120,3 +120,82 @@ class RetryAfterMiddleware:
         retry = request.replace(dont_filter=True)
         retry.meta["retry_after_times"] = times + 1
         return retry
+
+
+class HostDown(IgnoreRequest):
+    """A link check not made: its host could not be reached for other links of this crawl.
+    `cause` is the failure those links ended with (describe_failure words it)."""
+
+    def __init__(self, host: str, cause: BaseException) -> None:
+        super().__init__(f"{host} unreachable: {cause}")
+        self.host, self.cause = host, cause
+
+
+class HostDownMiddleware:
+    """Link checks: a host that cannot be reached is not tried link after link.
+
+    A closed site that old articles still link to answers every link the same way: a refused
+    connection, or no such domain. Each link was tried 1 + `links.retries` times, four at a
+    time: dozens of links to a dead host made the whole tail of a rescan. After
+    MONITOR_HOST_DOWN_AFTER links to a host failed so, every retry spent, with no answer at
+    all from that host in this crawl (any answer, even a 404, means the host is up), the
+    other link checks to it are not made: they fail at once with the same error, and the
+    findings read the same. Timeouts do not count: a live server can be slow on some
+    pages and quick on others. Pages of the site itself are never skipped (only requests
+    marked `linkcheck`).
+    """
+
+    def __init__(self, crawler: Any, after: int) -> None:
+        from scrapy import exceptions as sx
+        from twisted.internet import error as terr
+
+        self.crawler = crawler
+        self.after = after
+        # failures that say the host, not the URL, cannot be reached
+        self.host_errors: tuple[type[BaseException], ...] = (
+            terr.DNSLookupError, terr.ConnectionRefusedError, sx.CannotResolveHostError,
+            sx.DownloadConnectionRefusedError)
+        self._up: set[str] = set()  # hosts that answered something in this crawl
+        self._failed: dict[str, set[str]] = {}  # host → link targets that could not reach it
+        self.down: dict[str, BaseException] = {}  # host → what its links failed with
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "HostDownMiddleware":
+        after = crawler.settings.getint("MONITOR_HOST_DOWN_AFTER")
+        if after < 1:
+            raise NotConfigured
+        return cls(crawler, after)
+
+    @staticmethod
+    def _host(request: Request) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(request.url).netloc.lower()
+
+    def process_request(self, request: Request) -> None:
+        if self.down and request.meta.get("linkcheck"):
+            host = self._host(request)
+            if host in self.down:
+                self.crawler.stats.inc_value("monitor/link_checks_host_down")
+                raise HostDown(host, self.down[host])
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._up.add(self._host(request))
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        # called once a request's retries are spent (RetryMiddleware, closer to the downloader,
+        # returns the retry before this one sees the failure)
+        if not request.meta.get("linkcheck") or not isinstance(exception, self.host_errors):
+            return
+        host = self._host(request)
+        if host in self._up or host in self.down:
+            return
+        failed = self._failed.setdefault(host, set())
+        failed.add(request.meta["linkcheck"])
+        if len(failed) >= self.after:
+            import logging
+
+            self.down[host] = exception
+            logging.getLogger(__name__).info("链接检查：%s 的 %d 个链接均无法连接（%s），该主机的其余链接不再逐一尝试",
+                                             host, len(failed), type(exception).__name__)

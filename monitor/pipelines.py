@@ -15,7 +15,7 @@ from .attribution import column_for, department_for
 from .checks.privacy import redact
 from .checks.text import check_text
 from .finding import Finding
-from .items import AccountItem, PageItem, SiteAuditItem
+from .items import AccountItem, PageItem, SiteAuditItem, UnchangedPages
 from .lexicon import shared_matcher
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ class CheckPipeline:
                 f.url = redact(f.url) if f.url else f.url
                 f.parent_url = redact(f.parent_url) if f.parent_url else f.parent_url
                 f.text = redact(f.text)
+            return item
+        if isinstance(item, UnchangedPages):  # each page attributed, none checked again
+            for page in item.pages:
+                self.process_item(page)
             return item
         if not isinstance(item, PageItem):
             return item
@@ -206,10 +210,14 @@ class StorePipeline:
                 log.exception("could not record account %s", item.account)
                 self.crawler.spider.store_errors = getattr(self.crawler.spider, "store_errors", 0) + 1
             return item
-        if self.store is None or not isinstance(item, (PageItem, SiteAuditItem)):
+        if self.store is None or not isinstance(item, (PageItem, UnchangedPages, SiteAuditItem)):
             return item
         if isinstance(item, PageItem):
             self._queue(self._record_of(item), item.url)
+            return item
+        if isinstance(item, UnchangedPages):
+            for page in item.pages:
+                self._queue(self._record_of(page), page.url)
             return item
         if self.gave_up:
             self._store_failed(1, "站点级检查结果", logged=False)

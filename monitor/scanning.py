@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,13 +32,33 @@ STOP_GRACE = 30
 STOPPED_MESSAGE = "扫描被中止（govmon 收到停止信号），本次未抓取全部页面"
 
 
+#: what a crawl that cannot start logs before the reason (read back from a node's log)
+REFUSED_MARK = "无法开始抓取："
+
+
+def refuse_crawl(spider_name: str, exc: Exception) -> NoReturn:
+    """A crawl that cannot start (a usage or configuration error): said plainly on the real
+    stderr (Twisted may have replaced sys.stderr; raised inside the running crawl, the error
+    would only show as an asyncio traceback) and in the crawl log — on a Scrapyd node the log
+    is what the scan's message points to — then exit 2, like other usage errors."""
+    import logging
+
+    print(f"错误：{exc}", file=sys.__stderr__ or sys.stderr, flush=True)
+    logging.getLogger(spider_name).error("%s%s", REFUSED_MARK, exc)
+    raise SystemExit(2)
+
+
 def describe_failure(failure: Any) -> str:
     """A Scrapy/Twisted download failure in words for the office (Chinese)."""
     from scrapy import exceptions as sx
     from scrapy.exceptions import IgnoreRequest
     from twisted.internet import error as terr
 
+    from .middlewares import HostDown
+
     value = failure.value
+    if isinstance(value, HostDown):  # not tried: other links to its host failed with this
+        value = value.cause
     text = str(value)
     # Scrapy ≥ 2.13 wraps Twisted's errors in its own (CannotResolveHostError, …): check both.
     if isinstance(value, (terr.DNSLookupError, sx.CannotResolveHostError)):
@@ -59,11 +79,17 @@ def describe_failure(failure: Any) -> str:
     return f"无法获取页面：{type(value).__name__}: {text[:200]}"
 
 
+def pages_handed_on(stats: dict[str, Any]) -> int:
+    """Items the crawl handed on, counting each page of an UnchangedPages batch as one."""
+    return (stats.get("item_scraped_count", 0) - stats.get("monitor/replayed_batches", 0)
+            + stats.get("monitor/replayed_in_batches", 0))
+
+
 def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """What the crawl subprocess reports about itself at the end (stored on the scan)."""
     return {
         "finish_reason": reason,
-        "pages": stats.get("item_scraped_count", 0),
+        "pages": pages_handed_on(stats),
         "responses": stats.get("response_received_count", 0),
         "requests": stats.get("downloader/request_count", 0),
         "trap_skipped": stats.get("monitor/trap_skipped", 0),
@@ -74,6 +100,8 @@ def crawl_summary(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, 
         "home_status": getattr(spider, "home_status", None),
         "home_error": getattr(spider, "home_error", None),
         "link_checks": stats.get("monitor/link_checks", 0),
+        # link checks not made: their host refused or did not resolve for others (HostDownMiddleware)
+        "link_checks_host_down": stats.get("monitor/link_checks_host_down", 0),
         # pages whose results could not be written to the store (the scan is then partial)
         "store_errors": stats.get("monitor/store_errors", 0),
         # incremental scans: pages not read again (off their rota day) and pages the server
@@ -171,16 +199,19 @@ def config_digest(path: Path | str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def check_config_digest(config: Config, path: str, expected: str | None, scan_id: str | None) -> None:
+def check_config_digest(config: Config, path: str, expected: str | None, scan_id: str | None,
+                        node: str | None = None) -> None:
     """In a crawl process given `-a config_sha256=…`: refuse to crawl with a different copy of
     the configuration (another site list, other lexicons, another database). The refusal is
-    written to the scan, so whoever handed out the job can say why it failed."""
+    written to the scan, so whoever handed out the job can say why it failed. `node`: the
+    node's address as runner.nodes names it (`-a node=…`), shown with the machine's name."""
     if not expected or config_digest(path) == expected:
         return
     from scrapy.exceptions import UsageError
 
-    node = os.uname().nodename
-    message = (f"节点 {node} 上的配置文件 {path} 与调度端的不一致（内容不同），拒绝抓取；"
+    host = os.uname().nodename
+    where = f"{node}（主机 {host}）" if node else host
+    message = (f"节点 {where} 上的配置文件 {path} 与调度端的不一致（内容不同），拒绝抓取；"
                "请把同一份配置文件复制到每个节点（runner.node_config）")
     if scan_id:
         store = Store(config.database_url, migrate=False)

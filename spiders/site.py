@@ -23,7 +23,6 @@ Three phases, moved on by the spider_idle signal:
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from datetime import date, datetime
 from typing import Any, AsyncIterator
@@ -43,8 +42,8 @@ from monitor.checks.privacy import redact
 from monitor.extract.page import extract_page
 from monitor.incremental import (CacheEntry, body_digest, cacheable, checks_key, is_due, item_from_facts,
                                  page_kind)
-from monitor.items import PageItem, SiteAuditItem
-from monitor.scanning import check_config_digest, describe_failure
+from monitor.items import PageItem, SiteAuditItem, UnchangedPages
+from monitor.scanning import check_config_digest, describe_failure, pages_handed_on, refuse_crawl
 
 
 class SiteSpider(scrapy.Spider):
@@ -60,11 +59,7 @@ class SiteSpider(scrapy.Spider):
         try:
             spider = super().from_crawler(crawler, *args, **kwargs)
         except UsageError as exc:
-            # Raised inside the running crawl, a UsageError only shows up as an asyncio
-            # traceback (in the log file, if there is one). Say it plainly on the real stderr
-            # (Twisted may have replaced sys.stderr) and exit 2, like other usage errors.
-            print(f"错误：{exc}", file=sys.__stderr__ or sys.stderr, flush=True)
-            raise SystemExit(2) from None
+            refuse_crawl(cls.name, exc)
         crawler.signals.connect(spider._on_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_headers, signal=signals.headers_received)
@@ -77,7 +72,8 @@ class SiteSpider(scrapy.Spider):
     def __init__(self, url: str | None = None, config: str | None = None, site: str | None = None,
                  scan_id: str | None = None, as_of: str | None = None, max_pages: str | None = None,
                  max_depth: str | None = None, allow_hosts: str | None = None, full: str | None = None,
-                 config_sha256: str | None = None, **kwargs: Any) -> None:
+                 config_sha256: str | None = None, node: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.database_url: str | None = None
         self.lexicon_dirs: list[str] = []
@@ -94,7 +90,7 @@ class SiteSpider(scrapy.Spider):
         try:
             if config:
                 cfg = load_config(config)
-                check_config_digest(cfg, config, config_sha256, scan_id)
+                check_config_digest(cfg, config, config_sha256, scan_id, node)
                 timezone = cfg.timezone
                 if site is None and len(cfg.sites) == 1:
                     site = cfg.sites[0].id
@@ -291,28 +287,49 @@ class SiteSpider(scrapy.Spider):
         self._folder_cursor[folder] = i
         return found
 
-    def _children(self, item: PageItem, page_url: str) -> Any:
+    #: replayed pages handed on in one UnchangedPages item, at most
+    REPLAY_BATCH = 500
+
+    def _children(self, item: PageItem, page_url: str, replayed: list[PageItem] | None = None) -> Any:
         """What a page read (or replayed) leads to: its attachments, then its links — and what
         the unchanged pages among those lead to, level by level as the crawl itself goes
         (breadth-first). Not by recursion: unchanged articles chained by 上一篇/下一篇 would
         nest a generator per article, copying every item up the chain, and a chain of a few
-        hundred would exceed Python's recursion limit."""
+        hundred would exceed Python's recursion limit. The pages replayed on the way (and
+        `replayed`, the page itself when it is one) go out together: UnchangedPages."""
+        batch: list[PageItem] = list(replayed or ())
         pages = deque([(item, page_url)])
         while pages:
             page, url = pages.popleft()
             if self.attachments.read:
                 for link in page.attachments:
-                    yield from self._attachment(link, page)
-            if page.depth >= self.site.max_depth:
-                continue
-            scheduled = self._scheduled
-            for link in page.links:
-                if link.kind != "page" or link.url in scheduled:  # (most links, on most pages)
-                    continue
-                for output in self._follow(link.url, depth=page.depth + 1, referer=url):
-                    yield output
-                    if isinstance(output, PageItem):  # replayed from the cache: its links next
-                        pages.append((output, output.url))
+                    for output in self._attachment(link, page):
+                        if isinstance(output, PageItem):  # an unchanged attachment, replayed
+                            batch.append(output)
+                        else:
+                            yield output
+            if page.depth < self.site.max_depth:
+                scheduled = self._scheduled
+                for link in page.links:
+                    if link.kind != "page" or link.url in scheduled:  # (most links, on most pages)
+                        continue
+                    for output in self._follow(link.url, depth=page.depth + 1, referer=url):
+                        if isinstance(output, PageItem):  # replayed from the cache: its links next
+                            batch.append(output)
+                            pages.append((output, output.url))
+                        else:
+                            yield output
+            if len(batch) >= self.REPLAY_BATCH:
+                yield self._replayed(batch)
+                batch = []
+        if batch:
+            yield self._replayed(batch)
+
+    def _replayed(self, pages: list[PageItem]) -> UnchangedPages:
+        stats = self.crawler.stats
+        stats.inc_value("monitor/replayed_batches")
+        stats.inc_value("monitor/replayed_in_batches", len(pages))
+        return UnchangedPages(pages=pages)
 
     def _on_scheduled(self, request: Request, spider: Any = None) -> None:
         """Keep redirects on the site: Scrapy's offsite check ignores the port, and a request
@@ -348,9 +365,10 @@ class SiteSpider(scrapy.Spider):
             referer = response.request.headers.get("Referer") if response.request else None
             for output in self._unchanged(url, entry, response.meta.get("depth", 0),
                                           referer.decode("latin-1") if referer else None, revalidated=True):
-                yield output
-                if isinstance(output, PageItem):
-                    yield from self._children(output, url)
+                if isinstance(output, PageItem):  # with what it leads to
+                    yield from self._children(output, url, replayed=[output])
+                else:
+                    yield output
             return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         if not isinstance(response, TextResponse) or "html" not in (content_type or "text/html").lower():
@@ -599,7 +617,7 @@ class SiteSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         """One line for the person who ran the crawl: what was crawled, or why not."""
         stats = self.crawler.stats
-        pages = stats.get_value("item_scraped_count", 0)
+        pages = pages_handed_on(stats.get_stats())
         if self.home_error or self.home_status is None:
             self.logger.error("首页无法访问（%s）：%s", self.home_url, self.home_error or "未能抓取")
         else:

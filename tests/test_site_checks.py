@@ -161,6 +161,45 @@ def test_each_target_is_checked_once_with_retries_only_for_timeouts_and_5xx(site
     assert site_crawl["gets"].count("/gone") == 1  # GET before calling it broken
 
 
+def test_links_to_a_host_that_refuses_are_all_broken_without_trying_each(tmp_path, crawl_env):
+    """Old articles link to a closed site, one link each. Once two of those links were refused
+    every try, the others fail at once with the same error: the findings read as if each had
+    been tried. A host that answers is never given up on, however many of its links fail."""
+    dead = f"http://127.0.0.1:{closed_port()}"
+    with serve({"/ok": page("外站页面", "正常"), **{f"/gone{i}": page("不存在", status=404) for i in range(10)}}) as other, \
+            serve({}) as site:
+        # a chain of articles (上一篇/下一篇), each read a little slowly: each article's links
+        # are checked before the next article is read
+        for i in range(10):
+            body = (f'<p>正文。<a href="{dead}/old/{i}.html">原文链接</a> <a href="{other.base}/gone{i}">相关</a> '
+                    f'<a href="{other.base}/ok">外站</a> <a href="/a{i + 1}.html">下一篇</a></p>')
+            site.routes[f"/a{i}.html"] = slow(0.2, html(f"文章{i}", body))
+        site.routes["/"] = html("测试县人民政府", '<p><a href="/a0.html">文章</a></p>')
+        config = tmp_path / "monitor.yaml"
+        config.write_text(yaml.safe_dump({
+            "database": "sqlite:///govmon.db", "log_dir": "logs",
+            "departments": [{"id": "office", "name": "县政府办公室"}],
+            "links": {"timeout": 2, "retries": 1, "allow_hosts": ["127.0.0.1"]},
+            "sites": [{"id": "t", "name": "测试县人民政府", "url": f"{site.base}/", "department": "office",
+                       "max_depth": 20}],
+        }, allow_unicode=True), encoding="utf-8")
+        crawl = run_crawl(tmp_path, crawl_env, config=config, site="t", args=(f"as_of={AS_OF}",), timeout=120).check()
+        asked = list(other.heads) + list(other.hits)
+    with open_store(tmp_path) as store:
+        found = {f.url: f for f in store.findings(statuses=None) if f.rule == "broken-link"}
+        stats = store.scans()[0].stats
+    dead_links = [f"{dead}/old/{i}.html" for i in range(10)]
+    for url in dead_links:
+        assert url in found and found[url].note == found[dead_links[0]].note and "拒绝" in found[url].note, url
+    # the first two links tried twice each (1 + links.retries); the other eight not at all
+    assert stats["link_checks_host_down"] == 8
+    given_up = [line for line in crawl.log.splitlines() if "该主机的其余链接不再逐一尝试" in line]
+    assert given_up == [given_up[0]] and f"链接检查：{dead[len('http://'):]} 的 2 个链接均无法连接" in given_up[0]
+    # the host that answers: each of its links asked, and judged on its own answer
+    assert all(f"{other.base}/gone{i}" in found and f"/gone{i}" in asked for i in range(10))
+    assert f"{other.base}/ok" not in found
+
+
 def test_home_page_links_are_told_apart_and_carry_text_type_and_parent(site_crawl):
     found = broken(site_crawl)
     site = site_crawl["site"]

@@ -283,3 +283,19 @@ def test_pages_are_recorded_in_batches_whole_or_not_at_all(store):
                                    PageRecord(None, 200)], site="portal")  # type: ignore[arg-type]
     assert store.pages(third) == [] and store.get_scan(third).pages == 0
     assert "按装" not in statuses(store) and d not in store.cache_index("portal")
+
+
+def test_json_columns_read_back_what_was_written_odd_values_included(store):
+    """JSON columns are read with orjson; what it refuses (NaN, which json.dumps writes and
+    SQLite keeps — PostgreSQL refuses it on the way in) is read by the json module: a scan's
+    stats never become unreadable."""
+    import math
+
+    scan_id = store.start_scan("portal", date(2026, 11, 20))
+    stats = {"pages": 3, "ratio": 0.5, "nested": {"list": [1, "二", None, True]}, "when": date(2026, 11, 20)}
+    sqlite = store.engine.dialect.name == "sqlite"
+    store.set_scan_stats(scan_id, {**stats, "odd": float("nan")} if sqlite else stats)
+    read = store.get_scan(scan_id).stats
+    if sqlite:
+        assert math.isnan(read.pop("odd"))
+    assert read == {"pages": 3, "ratio": 0.5, "nested": {"list": [1, "二", None, True]}, "when": "2026-11-20"}
