@@ -44,6 +44,16 @@ def _check_http_url(value: str) -> str:
     return value
 
 
+def _node_key(url: str) -> tuple[str, str, int]:
+    """What tells two node addresses apart: scheme, host (case-blind; localhost is 127.0.0.1)
+    and port (the scheme's default when none is given). Names are not looked up."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in ("localhost", "::1"):
+        host = "127.0.0.1"
+    return parts.scheme, host, parts.port or (443 if parts.scheme == "https" else 80)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -314,12 +324,16 @@ class Runner(_Model):
     @field_validator("nodes")
     @classmethod
     def _nodes(cls, value: list[str]) -> list[str]:
-        out = []
+        out: list[str] = []
+        seen: dict[tuple[str, str, int], str] = {}
         for node in value:
             _check_http_url(node)
             node = node.rstrip("/")
-            if node in out:
-                raise ValueError(f"节点重复：{node}")
+            key = _node_key(node)
+            if key in seen:
+                same = "" if seen[key] == node else f"（与 {seen[key]} 是同一个节点）"
+                raise ValueError(f"节点重复：{node}{same}")
+            seen[key] = node
             out.append(node)
         return out
 

@@ -17,7 +17,7 @@ for a local crawl around that:
   given up (the scans say which node), never handed out again in the same run — a site is
   never scanned twice in one run.
 
-Nodes need govmon installed and its project declared in scrapyd.conf, without eggs:
+Nodes need govmon installed and its project declared in the node's scrapy.cfg, without eggs:
 
     [settings]
     govmon = monitor.settings
@@ -32,6 +32,8 @@ import base64
 import json
 import logging
 import os
+import re
+import secrets
 import threading
 import time
 from contextlib import contextmanager
@@ -45,13 +47,16 @@ from urllib.request import Request, urlopen
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, ConfigError
-from .scanning import STOP_GRACE, STOPPED_MESSAGE, begin_crawl, config_digest, end_crawl
+from .scanning import REFUSED_MARK, STOP_GRACE, STOPPED_MESSAGE, begin_crawl, config_digest, end_crawl
 from .store import ACCOUNTS_TARGET, Store
 
 log = logging.getLogger("govmon.distributed")
 
 #: seconds one call to a node's API may take
 API_TIMEOUT = 15.0
+#: the end of a crawl log read for the reason a crawl could not start
+LOG_TAIL_BYTES = 64 * 1024
+_LOG_RECORD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 #: polls a job may be missing from its node's lists before it counts as ended (the node's
 #: poller moves a job from its queue to a process between two polls)
 MISSING_POLLS = 3
@@ -135,12 +140,40 @@ class ScrapydNode:
     def log_url(self, spider: str, job: str) -> str:
         return f"{self.url}/logs/{self.project}/{spider}/{job}.log"
 
+    def start_error(self, spider: str, job: str) -> str | None:
+        """Why a crawl could not start, as its log on the node says (monitor.scanning.
+        refuse_crawl: "无法开始抓取：…", with the lines that continue it); None when the log
+        says no such thing or cannot be read."""
+        url = self.log_url(spider, job)
+        headers = {"Authorization": self._auth} if self._auth else {}
+        try:
+            # the end of the log: its size first (Scrapyd's file server fails a suffix range
+            # longer than the file, "bytes=-N"), then the bytes from there
+            with urlopen(Request(url, headers=headers, method="HEAD"), timeout=self.timeout) as response:
+                size = int(response.headers.get("Content-Length") or 0)
+            start = max(0, size - LOG_TAIL_BYTES)
+            with urlopen(Request(url, headers={**headers, "Range": f"bytes={start}-"}), timeout=self.timeout) as response:
+                text = response.read(LOG_TAIL_BYTES * 2).decode("utf-8", errors="replace")
+        except (URLError, OSError, ValueError):
+            return None
+        lines = text.splitlines()
+        for i in range(len(lines) - 1, -1, -1):
+            if REFUSED_MARK in lines[i]:
+                said = [lines[i].split(REFUSED_MARK, 1)[1].strip()]
+                for line in lines[i + 1:]:  # a multi-line message, up to the next log record
+                    if _LOG_RECORD.match(line):
+                        break
+                    said.append(line.strip())
+                return " ".join(part for part in said if part)[:500]
+        return None
+
 
 @dataclass
 class _Node:
     api: ScrapydNode
     slots: int
     jobs: set[str] = field(default_factory=set)
+    known: set[str] = field(default_factory=set)  # job ids the node listed when last asked (any state)
     silent_since: float | None = None  # monotonic time of the first unanswered call in a row
     given_up: bool = False
     last_error: str | None = None
@@ -194,6 +227,36 @@ def nodes_from(config: Config) -> list[ScrapydNode]:
     return [ScrapydNode(url, runner.project, runner.username, password) for url in runner.nodes]
 
 
+def check_node(config: Config, api: ScrapydNode) -> None:
+    """Does the node run govmon's crawls? ConfigError when it answers but cannot (a wrong
+    password, not Scrapyd, no govmon project); ScrapydError when it does not answer."""
+    project = config.runner.project
+    hint = f"该节点是否安装了 govmon，scrapy.cfg 的 [settings] 是否有 {project} = monitor.settings？"
+    try:
+        spiders = api.spiders()
+    except ScrapydError as exc:
+        if exc.answered:
+            raise ConfigError(config.source, [f"runner.nodes：{exc}（{hint}）"]) from None
+        raise
+    missing = {"site", "accounts"} - set(spiders)
+    if missing:
+        raise ConfigError(config.source, [f"runner.nodes：节点 {api.url} 上的项目 {project!r} "
+                                          f"没有爬虫 {', '.join(sorted(missing))}（{hint}）"])
+
+
+def check_nodes(config: Config) -> list[str]:
+    """Every node of runner.nodes asked once (`govmon schedule` at start, so that a setup error
+    is told then, not at night): ConfigError for a setup error (the password's variable unset
+    included); the nodes that did not answer, in words (they may be up by night)."""
+    away = []
+    for api in nodes_from(config):
+        try:
+            check_node(config, api)
+        except ScrapydError as exc:
+            away.append(str(exc))
+    return away
+
+
 def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_of: date, timeout: float,
                full: bool = False, stop: threading.Event | None = None, drain: threading.Event | None = None,
                on_progress: Callable[[str, int, str | None], None] | None = None,
@@ -213,19 +276,11 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
     wait = sleep or (stop.wait if stop is not None else time.sleep)
     for node in pool:  # a node that does not run govmon is a setup error: say so before anything runs
         try:
-            spiders = node.api.spiders()
+            check_node(config, node.api)
+            node.known = set(node.api.jobs())
         except ScrapydError as exc:
-            if exc.answered:
-                raise ConfigError(config.source, [f"runner.nodes：{exc}（该节点是否安装了 govmon，scrapy.cfg 的 "
-                                                  f"[settings] 是否有 {runner.project} = monitor.settings？）"]) from None
             node.silent_since, node.last_error = time.monotonic(), str(exc)
             log.warning("%s；暂不向其分发任务", exc)
-            continue
-        missing = {"site", "accounts"} - set(spiders)
-        if missing:
-            raise ConfigError(config.source, [f"runner.nodes：节点 {node.api.url} 上的项目 {runner.project!r} "
-                                              f"没有爬虫 {', '.join(sorted(missing))}（该节点是否安装了 govmon，"
-                                              f"scrapyd.conf 的 [settings] 是否有 {runner.project} = monitor.settings？）"])
     queue: list[tuple[str, str, int | None]] = [(t, k, None) for t, k in targets]
     running: dict[str, _Job] = {}
     results: list[CrawlResult] = []
@@ -237,10 +292,16 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
     def close(job: _Job) -> bool:
         """Close the scan of a job that is over; False while the database is away (tried again)."""
         log_url = job.node.api.log_url(job.spider, job.job)
+        detail = f"节点 {job.node.api.url}，日志 {log_url}"
         try:
+            if ended[job.job] is None and not job.stopped and _never_summarised(store, job.scan_id):
+                # it ended without a word on its scan: its log on the node may say why (a missing
+                # or broken copy of the configuration there), which the office should read here
+                reason = job.node.api.start_error(job.spider, job.job)
+                detail = f"{reason}（{detail}）" if reason else detail
             scan, status, message = end_crawl(config, store, job.scan_id, job.target, job.kind, None,
                                               timed_out=job.timed_out, stopped=job.stopped,
-                                              detail=f"节点 {job.node.api.url}，日志 {log_url}", lost=ended[job.job])
+                                              detail=detail, lost=ended[job.job])
         except SQLAlchemyError as exc:
             if not store_down_since:
                 store_down_since.append(time.monotonic())
@@ -295,8 +356,10 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                         break
                     queue[0] = (target, kind, scan_id)
                 job = f"{target}-{scan_id}"
+                if job in node.known:  # a job of that name ran there before (another database's scan)
+                    job = f"{job}-{secrets.token_hex(3)}"
                 args = {"config": node_config, "scan_id": str(scan_id), "as_of": as_of.isoformat(),
-                        "config_sha256": digest}
+                        "config_sha256": digest, "node": node.api.url}
                 if kind == "site":
                     args["site"] = target
                 if full and kind == "site":
@@ -347,6 +410,7 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                 if node.silent_since is not None:
                     log.info("Scrapyd 节点 %s 恢复响应", node.api.url)
                 node.silent_since = None
+                node.known = set(states)
                 for job_id in sorted(node.jobs - set(ended)):
                     job = running[job_id]
                     state = states.get(job_id)
@@ -403,6 +467,11 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
 
 def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} 分钟" if seconds >= 90 else f"{seconds:.0f} 秒"
+
+
+def _never_summarised(store: Store, scan_id: int) -> bool:
+    scan = store.get_scan(scan_id)
+    return scan is not None and scan.stats is None
 
 
 def _never_started(store: Store, scan_id: int) -> bool:

@@ -76,8 +76,11 @@ def _on_nodes(config: Any, store: Any, sites: list[Any], as_of: date, timeout: f
 def _print_table(console: Console, results: list[Any], as_of: date) -> None:
     labels = {"complete": "[green]完成[/]", "partial": "[yellow]部分完成[/]", "failed": "[red]失败[/]"}
     table = Table(title=f"扫描结果（{as_of}）")
-    for header in ("站点", "状态", "页面", "问题", "说明"):
+    for header in ("站点", "状态", "页面", "问题"):
         table.add_column(header)
+    # the message may end with a crawl log's address: folded over lines, never cut with "…"
+    # (piped to a file, the console is 80 columns wide)
+    table.add_column("说明", overflow="fold")
     for r in results:
         if isinstance(r, AccountsScanResult):
             table.add_row("政务新媒体账号", labels.get(r.status, r.status), f"{r.accounts} 个账号", str(r.findings),

@@ -574,6 +574,21 @@ def run_once(config: Config, as_of: date | None = None) -> int:
     return 0 if result.ok else 1
 
 
+def _check_runner(config: Config) -> None:
+    """Ask the Scrapyd nodes now, so that a setup error is said at start, not at 02:00."""
+    from .distributed import check_nodes
+
+    try:
+        away = check_nodes(config)
+    except ConfigError as exc:
+        log.error("夜间扫描将无法在 Scrapyd 节点上运行：%s", "；".join(exc.problems) or exc)
+        return
+    for problem in away:
+        log.warning("%s（夜间扫描时再试）", problem)
+    if not away:
+        log.info("Scrapyd 节点均已就绪：%s", "、".join(config.runner.nodes))
+
+
 def run_forever(config: Config) -> int:
     """`govmon schedule`: run the scheduler in the foreground until SIGTERM or Ctrl+C."""
     from apscheduler.schedulers import SchedulerNotRunningError
@@ -595,6 +610,8 @@ def run_forever(config: Config) -> int:
             # said now, not at 02:00 when the first mail would fail
             log.error("邮件将无法发送：环境变量 %s（smtp.password_env）未设置。请在服务的环境中设置邮件密码，"
                       "例如 systemd 的 EnvironmentFile=", smtp.password_env)
+        if config.runner.kind == "scrapyd":
+            _check_runner(config)
         scheduler = build_scheduler(config, config.source or "monitor.yaml")
         stopper: list[threading.Thread] = []
 

@@ -11,7 +11,6 @@ pipeline records it.
 
 from __future__ import annotations
 
-import sys
 from datetime import date, datetime, time
 from typing import Any, AsyncIterator
 from zoneinfo import ZoneInfo
@@ -24,7 +23,7 @@ from monitor.checks.privacy import redact
 from monitor.config import ConfigError, load_config
 from monitor.feeds import MAX_FEED_BYTES, FeedError, parse_feed
 from monitor.items import AccountItem
-from monitor.scanning import check_config_digest, describe_failure
+from monitor.scanning import check_config_digest, describe_failure, refuse_crawl
 
 class AccountsSpider(scrapy.Spider):
     name = "accounts"
@@ -35,17 +34,17 @@ class AccountsSpider(scrapy.Spider):
         try:
             return super().from_crawler(crawler, *args, **kwargs)
         except UsageError as exc:
-            print(f"错误：{exc}", file=sys.__stderr__ or sys.stderr, flush=True)
-            raise SystemExit(2) from None
+            refuse_crawl(cls.name, exc)
 
     def __init__(self, config: str | None = None, account: str | None = None, scan_id: str | None = None,
-                 as_of: str | None = None, config_sha256: str | None = None, **kwargs: Any) -> None:
+                 as_of: str | None = None, config_sha256: str | None = None, node: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not config:
             raise UsageError("请指定配置文件：-a config=monitor.yaml（账号清单在其中的 accounts 下）")
         try:
             cfg = load_config(config)
-            check_config_digest(cfg, config, config_sha256, scan_id)
+            check_config_digest(cfg, config, config_sha256, scan_id, node)
             self.as_of = date.fromisoformat(as_of) if as_of else datetime.now(ZoneInfo(cfg.timezone)).date()
         except ConfigError as exc:
             raise UsageError(str(exc)) from None

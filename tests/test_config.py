@@ -60,11 +60,25 @@ def test_any_sqlalchemy_url_is_accepted(tmp_path):
     ({"sitez": []}, "sitez：未知的配置项"),
     ({"departments": [{"id": "县办", "name": "县政府办公室"}]}, "departments[0].id：应为由字母、数字"),
     ({"departments": [{"id": "office", "name": "x", "email": ["not-an-address"]}]}, "departments[0].email：应为电子邮件地址"),
+    ({"runner": {"kind": "scrapyd", "nodes": ["http://10.0.0.11:6800", "http://10.0.0.11:6800/"]}},
+     "runner.nodes：节点重复：http://10.0.0.11:6800"),
+    # the same node under two names: it would get twice the jobs it should
+    ({"runner": {"kind": "scrapyd", "nodes": ["http://127.0.0.1:6800", "http://LocalHost:6800"]}},
+     "runner.nodes：节点重复：http://LocalHost:6800（与 http://127.0.0.1:6800 是同一个节点）"),
+    ({"runner": {"kind": "scrapyd", "nodes": ["http://node1", "http://node1:80"]}},
+     "runner.nodes：节点重复：http://node1:80（与 http://node1 是同一个节点）"),
 ])
 def test_each_mistake_names_the_key_and_what_is_expected(tmp_path, change, expected):
     message = problems(tmp_path, dict(GOOD, **change))
     assert "monitor.yaml" in message
     assert expected in message
+
+
+def test_nodes_on_other_ports_or_hosts_are_different_nodes(tmp_path):
+    nodes = ["http://127.0.0.1:6800", "http://127.0.0.1:6801", "https://127.0.0.1:6800", "http://10.0.0.11:6800"]
+    config = load_config(write(tmp_path, dict(GOOD, database="postgresql+psycopg://govmon@127.0.0.1/govmon",
+                                              runner={"kind": "scrapyd", "nodes": nodes})))
+    assert config.runner.nodes == nodes
 
 
 def test_missing_required_key(tmp_path):

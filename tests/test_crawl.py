@@ -486,12 +486,16 @@ def test_usage_errors_are_clear(case: str, tmp_path: Path, crawl_env: dict[str, 
         expected = ["nope", "portal"]
     else:
         expected = ["请指定要抓取的站点", "-a url="]
-    proc = subprocess.run(cmd, cwd=REPO, env=crawl_env, capture_output=True, text=True, encoding="utf-8",
-                          errors="replace", timeout=60)
-    assert proc.returncode != 0
+    log = tmp_path / "crawl.log"
+    proc = subprocess.run(cmd + ["-s", f"LOG_FILE={log}"], cwd=REPO, env=crawl_env, capture_output=True, text=True,
+                          encoding="utf-8", errors="replace", timeout=60)
+    assert proc.returncode == 2
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     message = [line for line in proc.stderr.splitlines() if line.startswith("错误：")]
     assert message, proc.stderr[-3000:]
     tail = proc.stderr[proc.stderr.index(message[0]):]
     for text in expected:
         assert text in tail, (text, tail)
+    # and in the crawl log: on a Scrapyd node, what the scan's message points to
+    logged = log.read_text(encoding="utf-8")
+    assert "ERROR: 无法开始抓取：" in logged and all(text in logged for text in expected), logged[-3000:]

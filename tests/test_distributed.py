@@ -12,6 +12,8 @@ of the configuration refused; a node that goes away given up without holding up 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import shutil
 import signal
 import subprocess
@@ -29,6 +31,7 @@ from sqlalchemy import func, select
 
 from monitor.config import load_config
 from monitor.scanning import STOPPED_MESSAGE
+from monitor.schedule import _check_runner
 from monitor.demo import DEMO_AS_OF, DEMO_CONFIG, demo_feeds_dir, serve_demo_sites, serve_directory
 from monitor.store import FindingRow as Finding, Scan, Sighting, Store
 from pg import postgres_database
@@ -102,6 +105,15 @@ def govmon_scan(config: Path, env: dict, *extra: str) -> subprocess.CompletedPro
                           env=env, capture_output=True, text=True, timeout=600)
 
 
+def job_log(node, target: str, scan_id: int) -> Path:
+    """The crawl log of a scan's job on a node: `<target>-<scan id>.log`, or with the suffix the
+    coordinator adds when the node still lists an earlier job of that name (the tests'
+    databases all number their scans from 1) — the newest such file."""
+    folder = node.folder / "logs" / "govmon" / "site"
+    logs = [*folder.glob(f"{target}-{scan_id}.log"), *folder.glob(f"{target}-{scan_id}-*.log")]
+    return max(logs, key=lambda path: path.stat().st_mtime) if logs else folder / f"{target}-{scan_id}.log"
+
+
 def sighted(store: Store) -> Counter:
     """(target, rule, url, fingerprint) of every finding sighted, counted once per sighting."""
     with store.session() as s:
@@ -169,6 +181,20 @@ def test_a_node_with_another_copy_of_the_config_refuses_the_crawl(sites, nodes, 
             [scan] = store.scans()
             assert scan.status == "failed"
             assert "配置文件" in scan.message and "不一致" in scan.message and scan.pages == 0
+            assert f"节点 {nodes[0].url}（主机 " in scan.message  # which node, as runner.nodes names it
+        finally:
+            store.close()
+        # no copy on the node at all: the crawl cannot start, and its log on the node says why —
+        # read back into the scan's message, where the office looks
+        (tmp_path / "node-copy.yaml").unlink()
+        run = govmon_scan(config, crawl_env)
+        assert run.returncode == 1
+        store = Store(url)
+        try:
+            [scan] = store.scans(limit=1)
+            assert scan.status == "failed" and scan.pages == 0
+            assert "未写入结果摘要" in scan.message and "node-copy.yaml" in scan.message, scan.message
+            assert "文件不存在" in scan.message and f"节点 {nodes[0].url}，日志 {nodes[0].url}/logs/" in scan.message
         finally:
             store.close()
 
@@ -235,8 +261,8 @@ def test_the_nightly_job_runs_on_the_nodes_and_a_stop_cancels_their_crawls(sites
         proc.send_signal(signal.SIGTERM)
         # the node was told to stop the crawl (Scrapy then waits for the busy page): let it go
         [slow_id] = [s.id for s in store.scans() if s.target == "slow"]
-        crawl_log = nodes[0].folder / "logs" / "govmon" / "site" / f"slow-{slow_id}.log"
-        while "Closing spider (shutdown)" not in crawl_log.read_text(encoding="utf-8", errors="replace"):
+        while "Closing spider (shutdown)" not in job_log(nodes[0], "slow", slow_id).read_text(
+                encoding="utf-8", errors="replace"):
             assert time.monotonic() < deadline
             time.sleep(0.3)
         release.set()
@@ -252,13 +278,27 @@ def test_the_nightly_job_runs_on_the_nodes_and_a_stop_cancels_their_crawls(sites
         assert slow_job in {j["id"] for j in jobs["finished"]}
     log = (tmp_path / "logs" / "schedule.log").read_text(encoding="utf-8")
     assert "站点 示例县农业农村局（nyj）：完成" in log
-    assert f"{nodes[0].url}/logs/govmon/site/nyj-{scans['nyj'].id}.log" in log
+    assert re.search(rf"{nodes[0].url}/logs/govmon/site/nyj-{scans['nyj'].id}(-[0-9a-f]{{6}})?\.log", log), log
     assert "夜间任务已中止" in log and "Traceback" not in stderr
 
 
-def test_a_node_not_set_up_for_govmon_stops_the_scan_before_anything_runs(sites, tmp_path, crawl_env):
+def test_a_node_not_set_up_for_govmon_stops_the_scan_before_anything_runs(sites, nodes, tmp_path, crawl_env,
+                                                                          caplog):
     one = {**sites, "sites": [s for s in sites["sites"] if s["id"] == "nyj"], "accounts": []}
     with scrapyd_node(tmp_path / "bare", crawl_env, govmon=False) as bare, postgres_database() as url:
+        # `govmon schedule` says so when it starts, not when the night's scan fails at 02:00
+        away = f"http://127.0.0.1:{closed_port()}"
+        for runner, level, said in (
+                ([n.url for n in nodes], "INFO", "Scrapyd 节点均已就绪"),
+                ([nodes[0].url, away], "WARNING", f"无法连接 Scrapyd 节点 {away}"),
+                ([nodes[0].url, bare.url], "ERROR", f"夜间扫描将无法在 Scrapyd 节点上运行：runner.nodes：")):
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger="govmon.schedule"):
+                _check_runner(load_config(write_config(tmp_path / "start", one, url, nodes=runner)))
+            [record] = [r for r in caplog.records if r.name == "govmon.schedule"]
+            assert record.levelname == level and said in record.getMessage(), record.getMessage()
+        assert bare.url in record.getMessage() and "monitor.settings" in record.getMessage()
+
         config = write_config(tmp_path / "office", one, url, nodes=[bare.url])
         started = time.monotonic()
         run = govmon_scan(config, crawl_env)
@@ -293,7 +333,7 @@ def test_interrupting_govmon_scan_cancels_the_crawls_on_the_nodes(sites, nodes, 
         stack.callback(store.close)
         [scan] = store.scans()
         assert (scan.status, scan.message) == ("partial", STOPPED_MESSAGE)
-        crawl_log = nodes[1].folder / "logs" / "govmon" / "site" / f"slow-{scan.id}.log"
-        while "Closing spider (shutdown)" not in crawl_log.read_text(encoding="utf-8", errors="replace"):
+        while "Closing spider (shutdown)" not in job_log(nodes[1], "slow", scan.id).read_text(
+                encoding="utf-8", errors="replace"):
             assert time.monotonic() < deadline, "the node's crawl was not told to stop"
             time.sleep(0.3)

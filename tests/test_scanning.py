@@ -27,3 +27,23 @@ def test_home_page_down_cap_timeout_and_a_dead_process():
 def test_results_that_could_not_be_stored_make_the_scan_partial():
     status, message = scan_outcome({**DONE, "store_errors": 2}, returncode=0)
     assert status == "partial" and "2 个页面或检查结果未能写入数据库" in message
+
+
+def test_the_summary_table_keeps_a_long_log_address_whole_in_80_columns():
+    import io
+    from datetime import date
+
+    from rich.console import Console
+
+    from monitor.config import Site
+    from monitor.progress import _print_table
+    from monitor.scanning import SiteScanResult
+
+    url = "http://10.0.0.11:6800/logs/govmon/site/jiaoyuju-portal-12345.log"
+    site = Site(id="jyj", name="示例县教育局", url="http://127.0.0.1:8000/", department="office")
+    result = SiteScanResult(site, 12345, "failed", f"抓取进程异常退出，未写入结果摘要（节点 {url}，日志 {url}）",
+                            0, 0, url)
+    out = io.StringIO()
+    _print_table(Console(file=out, width=80), [result], date(2026, 11, 20))
+    cells = "".join(line.strip(" │┃|") for line in out.getvalue().splitlines())
+    assert url in cells.replace(" ", "").replace("│", "") and "…" not in out.getvalue()
