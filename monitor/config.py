@@ -44,14 +44,15 @@ def _check_http_url(value: str) -> str:
     return value
 
 
-def _node_key(url: str) -> tuple[str, str, int]:
-    """What tells two node addresses apart: scheme, host (case-blind; localhost is 127.0.0.1)
-    and port (the scheme's default when none is given). Names are not looked up."""
+def _node_key(url: str) -> tuple[str, str, int, str]:
+    """What tells two node addresses apart: scheme, host (case-blind; localhost is 127.0.0.1),
+    port (the scheme's default when none is given) and path (nodes behind one reverse proxy).
+    Names are not looked up."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host in ("localhost", "::1"):
         host = "127.0.0.1"
-    return parts.scheme, host, parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, host, parts.port or (443 if parts.scheme == "https" else 80), parts.path.rstrip("/")
 
 
 class _Model(BaseModel):
@@ -325,7 +326,7 @@ class Runner(_Model):
     @classmethod
     def _nodes(cls, value: list[str]) -> list[str]:
         out: list[str] = []
-        seen: dict[tuple[str, str, int], str] = {}
+        seen: dict[tuple[str, str, int, str], str] = {}
         for node in value:
             _check_http_url(node)
             node = node.rstrip("/")

@@ -39,6 +39,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from http.client import HTTPException
 from typing import Any, Callable, Iterator
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
@@ -105,7 +106,7 @@ class ScrapydNode:
                                    f"runner.password_env）", answered=True) from None
             raise ScrapydError(f"Scrapyd 节点 {self.url} 返回 HTTP {exc.code}（{endpoint}）：地址是否正确？",
                                answered=exc.code < 500) from None
-        except (URLError, OSError) as exc:
+        except (URLError, OSError, HTTPException) as exc:  # HTTPException: not HTTP at that address
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):
                 raise ScrapydError(f"Scrapyd 节点 {self.url} 在 {self.timeout:g} 秒内未回答（{endpoint}）",
@@ -140,6 +141,17 @@ class ScrapydNode:
     def log_url(self, spider: str, job: str) -> str:
         return f"{self.url}/logs/{self.project}/{spider}/{job}.log"
 
+    def has_log(self, spider: str, job: str) -> bool:
+        """Whether the node keeps a crawl log of that name (from an earlier job: Scrapyd lists
+        only its last finished jobs, and keeps logs longer). False when it cannot tell."""
+        request = Request(self.log_url(spider, job), method="HEAD",
+                          headers={"Authorization": self._auth} if self._auth else {})
+        try:
+            with urlopen(request, timeout=self.timeout):
+                return True
+        except (URLError, OSError, ValueError, HTTPException):
+            return False
+
     def start_error(self, spider: str, job: str) -> str | None:
         """Why a crawl could not start, as its log on the node says (monitor.scanning.
         refuse_crawl: "无法开始抓取：…", with the lines that continue it); None when the log
@@ -154,7 +166,7 @@ class ScrapydNode:
             start = max(0, size - LOG_TAIL_BYTES)
             with urlopen(Request(url, headers={**headers, "Range": f"bytes={start}-"}), timeout=self.timeout) as response:
                 text = response.read(LOG_TAIL_BYTES * 2).decode("utf-8", errors="replace")
-        except (URLError, OSError, ValueError):
+        except (URLError, OSError, ValueError, HTTPException):
             return None
         lines = text.splitlines()
         for i in range(len(lines) - 1, -1, -1):
@@ -356,7 +368,10 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                         break
                     queue[0] = (target, kind, scan_id)
                 job = f"{target}-{scan_id}"
-                if job in node.known:  # a job of that name ran there before (another database's scan)
+                spider = "accounts" if kind == "accounts" else "site"
+                if job in node.known or node.api.has_log(spider, job):
+                    # a job of that name ran there before (a database started afresh numbers its
+                    # scans from 1 again): never taken for it, and its log never appended to
                     job = f"{job}-{secrets.token_hex(3)}"
                 args = {"config": node_config, "scan_id": str(scan_id), "as_of": as_of.isoformat(),
                         "config_sha256": digest, "node": node.api.url}
@@ -366,7 +381,7 @@ def run_crawls(config: Config, store: Store, targets: list[tuple[str, str]], as_
                     args["full"] = "1"
                 uncertain = False
                 try:
-                    node.api.schedule("accounts" if kind == "accounts" else "site", job, args)
+                    node.api.schedule(spider, job, args)
                 except ScrapydError as exc:
                     node.silent_since, node.last_error = now, str(exc)
                     if not exc.maybe_done:

@@ -9,11 +9,12 @@ new containers and keep traversing the old heap: 3 s of a 12-second rescan of a
 with MONITOR_GC_THRESHOLDS (5000, 10, 10), 0.7–0.9 s. Far larger thresholds cost memory
 instead: garbage still holding a page's body and tree waits longer for its collection.
 
-The thresholds of MONITOR_GC_THRESHOLDS from the start of the crawl; when the spider opens,
-after the pipelines have loaded the lexicons, one collection and `gc.freeze()` (what is alive
-then stays: it is never traversed again). The collector still runs — reference cycles are
-still freed, in larger batches — and the process's settings are put back when the engine
-stops (tests run crawls in-process).
+When the spider opens, after the pipelines have loaded the lexicons: one collection,
+`gc.freeze()` (what is alive then stays: it is never traversed again) and the thresholds of
+MONITOR_GC_THRESHOLDS. The collector still runs — reference cycles are still freed, in
+larger batches — and the process's settings are put back when the spider closes (tests run
+crawls in-process; the last of overlapping crawls puts them back). A crawl that never opens
+changes nothing.
 """
 
 from __future__ import annotations
@@ -25,10 +26,16 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 
+#: crawls of this process using the extension now, and the thresholds before the first (crawls
+#: may overlap in one process, e.g. in tests: the last one to end puts things back)
+_active = 0
+_saved: tuple[int, ...] | None = None
+
+
 class GcTuning:
     def __init__(self, thresholds: tuple[int, ...]) -> None:
         self.thresholds = thresholds
-        self._saved: tuple[int, ...] | None = None
+        self._on = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "GcTuning":
@@ -42,8 +49,6 @@ class GcTuning:
         if not 1 <= len(thresholds) <= 3 or min(thresholds) < 1:
             raise NotConfigured(f"MONITOR_GC_THRESHOLDS: one to three numbers of at least 1, not {values!r}")
         extension = cls(thresholds)
-        extension._saved = gc.get_threshold()
-        gc.set_threshold(*thresholds)
         # spider_opened is sent after the pipelines' open_spider: the lexicons are loaded
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.restore, signal=signals.spider_closed)
@@ -51,12 +56,24 @@ class GcTuning:
         return extension
 
     def spider_opened(self, spider: Any = None) -> None:
-        if self._saved is not None:
-            gc.collect()
-            gc.freeze()
+        global _active, _saved
+        if self._on:
+            return
+        self._on = True
+        if _active == 0:
+            _saved = gc.get_threshold()
+        _active += 1
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*self.thresholds)
 
     def restore(self, spider: Any = None) -> None:
-        if self._saved is not None:
-            gc.set_threshold(*self._saved)
+        global _active, _saved
+        if not self._on:
+            return
+        self._on = False
+        _active -= 1
+        if _active == 0 and _saved is not None:
+            gc.set_threshold(*_saved)
             gc.unfreeze()
-            self._saved = None
+            _saved = None

@@ -168,9 +168,12 @@ class HostDownMiddleware:
 
     @staticmethod
     def _host(request: Request) -> str:
+        """Scheme, host and port: a refused connection says nothing of the host's other port
+        (many county sites answer http:// and refuse https://)."""
         from urllib.parse import urlsplit
 
-        return urlsplit(request.url).netloc.lower()
+        parts = urlsplit(request.url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
 
     def process_request(self, request: Request) -> None:
         if self.down and request.meta.get("linkcheck"):
@@ -180,7 +183,11 @@ class HostDownMiddleware:
                 raise HostDown(host, self.down[host])
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self._up.add(self._host(request))
+        host = self._host(request)
+        self._up.add(host)
+        if host in self.down:  # it answers after all (it refused for a while): try its links again
+            del self.down[host]
+            self._failed.pop(host, None)
         return response
 
     def process_exception(self, request: Request, exception: BaseException) -> None:

@@ -583,6 +583,9 @@ def _check_runner(config: Config) -> None:
     except ConfigError as exc:
         log.error("夜间扫描将无法在 Scrapyd 节点上运行：%s", "；".join(exc.problems) or exc)
         return
+    except Exception:  # whatever it was, the scheduler starts: the night tries again
+        log.exception("无法检查 Scrapyd 节点（夜间扫描时再试）")
+        return
     for problem in away:
         log.warning("%s（夜间扫描时再试）", problem)
     if not away:

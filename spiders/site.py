@@ -299,6 +299,18 @@ class SiteSpider(scrapy.Spider):
         `replayed`, the page itself when it is one) go out together: UnchangedPages."""
         batch: list[PageItem] = list(replayed or ())
         pages = deque([(item, page_url)])
+        try:
+            yield from self._expand(pages, batch)
+        except Exception:  # what was replayed before the error is still handed on, then the error
+            if batch:
+                yield self._replayed(batch)
+            raise
+        if batch:
+            yield self._replayed(batch)
+
+    def _expand(self, pages: deque, batch: list[PageItem]) -> Any:
+        """_children's walk: requests yielded, replayed pages added to `batch` (handed on, and
+        the list emptied in place, every REPLAY_BATCH pages)."""
         while pages:
             page, url = pages.popleft()
             if self.attachments.read:
@@ -320,10 +332,8 @@ class SiteSpider(scrapy.Spider):
                         else:
                             yield output
             if len(batch) >= self.REPLAY_BATCH:
-                yield self._replayed(batch)
-                batch = []
-        if batch:
-            yield self._replayed(batch)
+                yield self._replayed(list(batch))
+                batch.clear()
 
     def _replayed(self, pages: list[PageItem]) -> UnchangedPages:
         stats = self.crawler.stats

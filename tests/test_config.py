@@ -75,7 +75,8 @@ def test_each_mistake_names_the_key_and_what_is_expected(tmp_path, change, expec
 
 
 def test_nodes_on_other_ports_or_hosts_are_different_nodes(tmp_path):
-    nodes = ["http://127.0.0.1:6800", "http://127.0.0.1:6801", "https://127.0.0.1:6800", "http://10.0.0.11:6800"]
+    nodes = ["http://127.0.0.1:6800", "http://127.0.0.1:6801", "https://127.0.0.1:6800", "http://10.0.0.11:6800",
+             "https://gw.example.internal/node1", "https://gw.example.internal/node2"]  # behind one proxy
     config = load_config(write(tmp_path, dict(GOOD, database="postgresql+psycopg://govmon@127.0.0.1/govmon",
                                               runner={"kind": "scrapyd", "nodes": nodes})))
     assert config.runner.nodes == nodes

@@ -23,15 +23,30 @@ def test_thresholds_apply_during_the_crawl_and_are_put_back():
     before = gc.get_threshold()
     assert gc.get_freeze_count() == 0
     extension = GcTuning.from_crawler(crawler())
+    assert gc.get_threshold() == before  # a crawl that never opens changes nothing
     try:
-        assert gc.get_threshold() == tuple(settings.MONITOR_GC_THRESHOLDS)
         extension.spider_opened()
+        assert gc.get_threshold() == tuple(settings.MONITOR_GC_THRESHOLDS)
         assert gc.get_freeze_count() > 0  # the lexicons and imports: never traversed again
     finally:
         extension.restore()
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     extension.restore()  # spider_closed, then engine_stopped: the second is a no-op
     assert gc.get_threshold() == before
+
+
+def test_overlapping_crawls_in_one_process_put_things_back_once_both_are_over():
+    before = gc.get_threshold()
+    first, second = GcTuning.from_crawler(crawler()), GcTuning.from_crawler(crawler())
+    try:
+        first.spider_opened()
+        second.spider_opened()
+        first.restore()
+        assert gc.get_threshold() == tuple(settings.MONITOR_GC_THRESHOLDS) and gc.get_freeze_count() > 0
+    finally:
+        first.restore()
+        second.restore()
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 def test_reference_cycles_are_still_collected_during_the_crawl():

@@ -194,7 +194,7 @@ def test_links_to_a_host_that_refuses_are_all_broken_without_trying_each(tmp_pat
     # the first two links tried twice each (1 + links.retries); the other eight not at all
     assert stats["link_checks_host_down"] == 8
     given_up = [line for line in crawl.log.splitlines() if "该主机的其余链接不再逐一尝试" in line]
-    assert given_up == [given_up[0]] and f"链接检查：{dead[len('http://'):]} 的 2 个链接均无法连接" in given_up[0]
+    assert given_up == [given_up[0]] and f"链接检查：{dead} 的 2 个链接均无法连接" in given_up[0]
     # the host that answers: each of its links asked, and judged on its own answer
     assert all(f"{other.base}/gone{i}" in found and f"/gone{i}" in asked for i in range(10))
     assert f"{other.base}/ok" not in found
