@@ -562,7 +562,10 @@ class SiteSpider(scrapy.Spider):
         return Request(url, method=method, callback=self._cb["parse_link"], errback=self._cb["link_failed"],
                        dont_filter=True,
                        meta={"linkcheck": url,
-                             "download_timeout": self.links.timeout, "max_retry_times": self.links.retries})
+                             "download_timeout": self.links.timeout, "max_retry_times": self.links.retries,
+                             # a link that fails is a finding (broken-link), not an error of the
+                             # crawl: Scrapy's "Gave up retrying" at INFO, not ERROR
+                             "give_up_log_level": "INFO"})
 
     def parse_link(self, response: Response) -> Any:
         url = response.meta["linkcheck"]

@@ -173,7 +173,7 @@ def test_links_to_a_host_that_refuses_are_all_broken_without_trying_each(tmp_pat
         for i in range(10):
             body = (f'<p>正文。<a href="{dead}/old/{i}.html">原文链接</a> <a href="{other.base}/gone{i}">相关</a> '
                     f'<a href="{other.base}/ok">外站</a> <a href="/a{i + 1}.html">下一篇</a></p>')
-            site.routes[f"/a{i}.html"] = slow(0.2, html(f"文章{i}", body))
+            site.routes[f"/a{i}.html"] = slow(0.3, html(f"文章{i}", body))
         site.routes["/"] = html("测试县人民政府", '<p><a href="/a0.html">文章</a></p>')
         config = tmp_path / "monitor.yaml"
         config.write_text(yaml.safe_dump({
@@ -191,8 +191,12 @@ def test_links_to_a_host_that_refuses_are_all_broken_without_trying_each(tmp_pat
     dead_links = [f"{dead}/old/{i}.html" for i in range(10)]
     for url in dead_links:
         assert url in found and found[url].note == found[dead_links[0]].note and "拒绝" in found[url].note, url
-    # the first two links tried twice each (1 + links.retries); the other eight not at all
-    assert stats["link_checks_host_down"] == 8
+    # the first two links tried twice each (1 + links.retries), then the rest not at all —
+    # but for one or two whose tries were already on their way (the download slot is shared
+    # with the other host's checks and the articles themselves, so timing decides)
+    assert 6 <= stats["link_checks_host_down"] <= 8
+    # a broken link is a finding, not an error of the crawl: no ERROR lines in its log for them
+    assert "ERROR: Gave up retrying" not in crawl.log and "INFO: Gave up retrying <HEAD" in crawl.log
     given_up = [line for line in crawl.log.splitlines() if "该主机的其余链接不再逐一尝试" in line]
     assert given_up == [given_up[0]] and f"链接检查：{dead} 的 2 个链接均无法连接" in given_up[0]
     # the host that answers: each of its links asked, and judged on its own answer
